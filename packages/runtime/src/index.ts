@@ -1,0 +1,46 @@
+/**
+ * Tributary: parallel CPU-bound streams on Node.js worker threads, coordinated through shared memory.
+ *
+ * @packageDocumentation
+ */
+export { Arena, type Placement, type Region } from './shared/arena.js';
+export { atomicsStats, type AtomicsStats } from './shared/atomics.js';
+export {
+  AbortedError,
+  BrokenBarrierError,
+  CapacityError,
+  ConflictError,
+  InvalidArgumentError,
+  InvalidStateError,
+  MergeConflictError,
+  NotOwnerError,
+  ResourceError,
+  StreamError,
+  TimeoutError,
+  TributaryError,
+  type MergeConflict,
+  type TributaryErrorCode,
+} from './shared/errors.js';
+export type { Handle } from './shared/handle.js';
+export type { WaitOptions } from './shared/wait.js';
+export {
+  Barrier,
+  Counter,
+  Latch,
+  Mutex,
+  MutexGuard,
+  recoverLocksOf,
+  ResourcePool,
+  RwLock,
+  RwLockGuard,
+  Semaphore,
+  watchWorker,
+  type BarrierHandle,
+  type CounterHandle,
+  type LatchHandle,
+  type MutexHandle,
+  type ResourceAmounts,
+  type ResourcePoolHandle,
+  type RwLockHandle,
+  type SemaphoreHandle,
+} from './sync/index.js';

@@ -1,0 +1,19 @@
+/**
+ * The sync layer: primitives over shared memory, each usable from any thread that has its handle.
+ *
+ * - {@link Mutex}: robust futex mutex with owner-died recovery.
+ * - {@link RwLock}: writer-preferring reader/writer lock.
+ * - {@link Semaphore}: weighted, FIFO-fair counting semaphore.
+ * - {@link ResourcePool}: multi-dimensional, all-or-nothing, FIFO-fair semaphore.
+ * - {@link Barrier}: cyclic barrier with all-or-none breakage.
+ * - {@link Latch}: one-shot countdown.
+ * - {@link Counter}: 64-bit atomic integer.
+ */
+export { Barrier, type BarrierHandle } from './barrier.js';
+export { Counter, type CounterHandle } from './counter.js';
+export { Latch, type LatchHandle } from './latch.js';
+export { Mutex, MutexGuard, type MutexHandle } from './mutex.js';
+export { ResourcePool, type ResourceAmounts, type ResourcePoolHandle } from './resource-pool.js';
+export { recoverLocksOf, watchWorker } from './robust.js';
+export { RwLock, RwLockGuard, type RwLockHandle } from './rwlock.js';
+export { Semaphore, type SemaphoreHandle } from './semaphore.js';

@@ -1,0 +1,133 @@
+/**
+ * Raw cyclic barrier: one BigInt64 word holds the whole state, so arriving, tripping, breaking
+ * and resetting are each one compare-exchange and can never be seen half done.
+ *
+ * | bits  | field      | meaning                                                            |
+ * | ----- | ---------- | ------------------------------------------------------------------ |
+ * | 0-19  | COUNT      | parties inside this generation (arrived, and not yet departed)     |
+ * | 20    | BROKEN     | this generation is broken: waiters depart with BrokenBarrierError  |
+ * | 21    | RESET      | a reset is pending: once COUNT drains to 0, a fresh generation starts |
+ * | 22-62 | GENERATION | trips so far (41 bits: no wrap in practice)                          |
+ *
+ * The last party to arrive trips the barrier by moving to the next generation with COUNT 0 in
+ * the same compare-exchange; waiters park on the word and leave when the generation differs
+ * from the one they arrived in. A broken generation never changes until every party that was
+ * inside has departed, so a waiter can always tell a trip from a break.
+ */
+import * as atomics from '../../shared/atomics.js';
+import { BrokenBarrierError } from '../../shared/errors.js';
+import { Park } from '../../shared/wait.js';
+
+export const STATE = 0;
+export const PARTIES = 1;
+export const WORDS = 2;
+
+const COUNT_MASK = (1n << 20n) - 1n;
+export const BROKEN = 1n << 20n;
+const RESET = 1n << 21n;
+const GEN_SHIFT = 22n;
+const GEN_ONE = 1n << GEN_SHIFT;
+/** The most parties a barrier can have. */
+export const MAX_PARTIES = Number(COUNT_MASK);
+
+export function countOf(s: bigint): number {
+  return Number(s & COUNT_MASK);
+}
+
+export function generationOf(s: bigint): bigint {
+  return s >> GEN_SHIFT;
+}
+
+function fresh(s: bigint): bigint {
+  return (generationOf(s) + 1n) << GEN_SHIFT;
+}
+
+/** An arrival: which generation it joined and whether it tripped the barrier. */
+export interface Arrival {
+  readonly generation: bigint;
+  readonly last: boolean;
+}
+
+function brokenError(): BrokenBarrierError {
+  return new BrokenBarrierError(
+    'the barrier is broken (a party timed out, was aborted or failed, or break() was called); call reset() to use it again',
+  );
+}
+
+/** One step of arriving: an {@link Arrival}, or where to park while a reset drains. */
+export function arriveStep(view: BigInt64Array): Arrival | Park {
+  const parties = BigInt(atomics.load(view, PARTIES));
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    if ((s & BROKEN) !== 0n) {
+      if ((s & RESET) === 0n) throw brokenError();
+      if (countOf(s) !== 0) return new Park(view, STATE, s);
+      atomics.compareExchange(view, STATE, s, fresh(s));
+      continue;
+    }
+    const count = BigInt(countOf(s)) + 1n;
+    const last = count === parties;
+    const next = last ? fresh(s) : s + 1n;
+    if (atomics.compareExchange(view, STATE, s, next) !== s) continue;
+    if (last) atomics.notify(view, STATE);
+    return { generation: generationOf(s), last };
+  }
+}
+
+/** One step of waiting in `generation`: done, or where to park. Throws once it is broken. */
+export function awaitStep(view: BigInt64Array, generation: bigint): true | Park {
+  const s = atomics.load(view, STATE);
+  if (generationOf(s) !== generation) return true;
+  if ((s & BROKEN) !== 0n) {
+    depart(view, generation);
+    throw brokenError();
+  }
+  return new Park(view, STATE, s);
+}
+
+/**
+ * A waiter of `generation` gives up: breaks the generation (all-or-none) and departs.
+ * Returns true when the barrier tripped first (the waiter passed after all).
+ */
+export function giveUp(view: BigInt64Array, generation: bigint): boolean {
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    if (generationOf(s) !== generation) return true;
+    if ((s & BROKEN) !== 0n) {
+      depart(view, generation);
+      return false;
+    }
+    if (atomics.compareExchange(view, STATE, s, (s | BROKEN) - 1n) === s) {
+      atomics.notify(view, STATE);
+      return false;
+    }
+  }
+}
+
+/** Breaks the current generation; its waiters depart with BrokenBarrierError. */
+export function breakBarrier(view: BigInt64Array, reset: boolean): void {
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    let next = s | BROKEN | (reset ? RESET : 0n);
+    // Nobody inside: a reset can start the fresh generation at once.
+    if (reset && countOf(s) === 0) next = fresh(s);
+    if (atomics.compareExchange(view, STATE, s, next) === s) {
+      atomics.notify(view, STATE);
+      return;
+    }
+  }
+}
+
+function depart(view: BigInt64Array, generation: bigint): void {
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    if (generationOf(s) !== generation || countOf(s) === 0) return;
+    let next = s - 1n;
+    // The last to leave a broken generation with a reset pending starts the fresh one.
+    if ((s & RESET) !== 0n && countOf(next) === 0) next = fresh(s);
+    if (atomics.compareExchange(view, STATE, s, next) === s) {
+      atomics.notify(view, STATE);
+      return;
+    }
+  }
+}

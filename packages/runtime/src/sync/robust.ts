@@ -1,0 +1,53 @@
+/**
+ * Robust-lock bookkeeping: which lock words this thread knows, so that when a thread dies
+ * holding one, the thread that watched it die can mark it OWNER_DIED.
+ *
+ * JavaScript runs nothing inside a dying thread, so the thread that owns a `Worker` reports its
+ * death ({@link watchWorker}). It can only recover words it knows: every `Mutex` constructed or
+ * rebuilt from a handle in this thread is registered here. A lock a worker made and never shared
+ * with the watching thread is not recovered (nobody else can be waiting on it anyway).
+ */
+import type { Worker } from 'node:worker_threads';
+import { tokenOf } from '../shared/thread.js';
+import { markOwnerDied } from './raw/mutex.js';
+
+// Keyed by buffer: one arena holds many locks; offsets are word indexes into an Int32Array over it.
+const known = new Map<SharedArrayBuffer, Set<number>>();
+
+/** Remembers a robust lock word (idempotent). */
+export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number): void {
+  let words = known.get(buffer);
+  if (words === undefined) {
+    words = new Set();
+    known.set(buffer, words);
+  }
+  words.add(wordIndex);
+}
+
+/**
+ * Marks every known lock still held by thread `threadId` as owner-died and wakes a waiter on
+ * each. Call it once that thread is gone. Returns how many locks it recovered.
+ */
+export function recoverLocksOf(threadId: number): number {
+  const dead = tokenOf(threadId);
+  let recovered = 0;
+  for (const [buffer, words] of known) {
+    const view = new Int32Array(buffer);
+    for (const index of words) if (markOwnerDied(view, index, dead)) recovered++;
+  }
+  return recovered;
+}
+
+/**
+ * Recovers the locks `worker` holds when it exits (returns normally, throws, or is terminated):
+ * the next `lock()` on each succeeds with `ownerDied === true`. Returns a function that stops watching.
+ */
+export function watchWorker(worker: Worker): () => void {
+  // Captured now: worker.threadId reads -1 once the thread has exited.
+  const id = worker.threadId;
+  const onExit = (): void => {
+    recoverLocksOf(id);
+  };
+  worker.once('exit', onExit);
+  return () => worker.off('exit', onExit);
+}

@@ -1,0 +1,47 @@
+/** Test helpers: run real worker threads from fixtures and wait for them with a deadline. */
+import { Worker } from 'node:worker_threads';
+
+/** URL of a fixture in ../fixtures. */
+export function fixture(name: string): URL {
+  return new URL(`../fixtures/${name}`, import.meta.url);
+}
+
+/** Starts a worker on a fixture with `workerData`. */
+export function startWorker(name: string, workerData: unknown): Worker {
+  return new Worker(fixture(name), { workerData });
+}
+
+/** Resolves with the worker's first message; rejects on error, early exit or after `timeoutMs`. */
+export function firstMessage<T>(worker: Worker, timeoutMs = 20_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker sent no message within ${timeoutMs} ms`)), timeoutMs);
+    const done = (): void => clearTimeout(timer);
+    worker.once('message', (m: T) => {
+      done();
+      resolve(m);
+    });
+    worker.once('error', (e) => {
+      done();
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      done();
+      reject(new Error(`worker exited with code ${code} before sending a message`));
+    });
+  });
+}
+
+/** Runs a fixture to its first message. */
+export async function runWorker<T>(name: string, workerData: unknown, timeoutMs?: number): Promise<T> {
+  const worker = startWorker(name, workerData);
+  try {
+    return await firstMessage<T>(worker, timeoutMs);
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Runs `count` copies of a fixture in parallel; each gets `{ ...data, index }`. */
+export function runWorkers<T>(name: string, count: number, data: object, timeoutMs?: number): Promise<T[]> {
+  return Promise.all(Array.from({ length: count }, (_, index) => runWorker<T>(name, { ...data, index }, timeoutMs)));
+}
