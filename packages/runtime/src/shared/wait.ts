@@ -101,7 +101,8 @@ export function isAborted(signal: AbortSignal | undefined): boolean {
 /** The outcome if the wait must end before parking again, else `undefined`. */
 function expired(ctx: WaitContext): ParkOutcome | undefined {
   if (isAborted(ctx.signal)) return ABORTED;
-  if (now() >= ctx.deadline) return TIMED_OUT;
+  // Skip the clock when there is no deadline: this runs on every park of a contended lock.
+  if (ctx.deadline !== Infinity && now() >= ctx.deadline) return TIMED_OUT;
   return undefined;
 }
 
@@ -115,7 +116,7 @@ export function parkSync(view: WaitableArray, index: number, expected: number | 
   if (onMainThread) {
     throw new InvalidStateError(`${ctx.what} would block the main thread's event loop; call its async variant there`);
   }
-  let slice = ctx.deadline - now();
+  let slice = ctx.deadline === Infinity ? Infinity : ctx.deadline - now();
   if (ctx.signal !== undefined && sharedLinks.has(ctx.signal)) slice = Math.min(slice, SHARED_ABORT_POLL_MS);
   atomics.wait(view, index, expected, slice);
   return WOKEN;
@@ -136,7 +137,7 @@ export async function parkAsync(
 ): Promise<ParkOutcome> {
   const early = expired(ctx);
   if (early !== undefined) return early;
-  const remaining = ctx.deadline - now();
+  const remaining = ctx.deadline === Infinity ? Infinity : ctx.deadline - now();
   const parked = atomics.waitAsync(view, index, expected, remaining);
   if (!parked.async) return parked.value === 'timed-out' ? TIMED_OUT : WOKEN;
   return new Promise<ParkOutcome>((resolve) => {
@@ -175,6 +176,14 @@ export class Park {
 /** One try at a condition: its result, or where to park before the next try. */
 export type Attempt<T> = () => T | Park;
 
+/**
+ * Failed attempts a blocking hand-off waiter (FIFO queues, barriers) retries before it parks:
+ * a hand-off between running threads takes well under a microsecond, a futex wake-up tens of
+ * them. The Mutex does not spin: its barging fast path already avoids hand-offs, and spinning
+ * there only adds cache-line traffic (measured: contended throughput fell by a third).
+ */
+export const HANDOFF_SPINS = 64;
+
 /** Undoes a waiter's announcement when it gives up; returns a result if it succeeded meanwhile. */
 export type GiveUp<T> = () => T | undefined;
 
@@ -182,11 +191,13 @@ export type GiveUp<T> = () => T | undefined;
  * Retries `attempt` until it succeeds, parking (blocking) between tries. When the deadline
  * passes or the signal aborts, `onGiveUp` undoes what the waiter announced and the typed error
  * is thrown, unless `onGiveUp` finds the wait succeeded after all and returns that result.
+ * `spinLimit` failed attempts are retried at once before the first park.
  */
-export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>): T {
-  for (;;) {
+export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>, spinLimit = 0): T {
+  for (let spins = 0; ; spins++) {
     const result = attempt();
     if (!(result instanceof Park)) return result;
+    if (spins < spinLimit) continue;
     const outcome = parkSync(result.view, result.index, result.expected, ctx);
     if (outcome !== WOKEN) {
       const late = onGiveUp?.();

@@ -20,7 +20,7 @@ import { int64s, type Placement } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { integerIn } from '../shared/validate.js';
-import { startWait, untilAsync, untilSync, type WaitContext, type WaitOptions } from '../shared/wait.js';
+import { HANDOFF_SPINS, startWait, untilAsync, untilSync, type WaitContext, type WaitOptions } from '../shared/wait.js';
 import * as raw from './raw/barrier.js';
 
 /** Structured-cloneable description of a {@link Barrier}. */
@@ -81,7 +81,7 @@ export class Barrier {
     const ctx = startWait('Barrier.wait', options);
     const view = this.#view;
     const arrival = untilSync(ctx, () => raw.arriveStep(view));
-    if (!arrival.last) untilSync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation));
+    if (!arrival.last) untilSync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation), HANDOFF_SPINS);
     return arrival.last;
   }
 

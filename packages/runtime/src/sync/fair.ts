@@ -2,7 +2,7 @@
  * FIFO-fair acquisition over a raw ticket queue (`raw/fifo.ts`), shared by the Semaphore and
  * the ResourcePool. `tryTake` is the primitive's own all-or-nothing take from its counters.
  */
-import { Park, untilAsync, untilSync, type Attempt, type WaitContext } from '../shared/wait.js';
+import { HANDOFF_SPINS, Park, untilAsync, untilSync, type Attempt, type WaitContext } from '../shared/wait.js';
 import * as fifo from './raw/fifo.js';
 
 function headAttempt(view: Int32Array, base: number, ticket: number, tryTake: () => boolean): Attempt<true> {
@@ -32,7 +32,7 @@ export function tryFair(view: Int32Array, base: number, tryTake: () => boolean):
 export function acquireFairSync(view: Int32Array, base: number, ctx: WaitContext, tryTake: () => boolean): void {
   if (tryFair(view, base, tryTake)) return;
   const ticket = untilSync(ctx, () => fifo.enqueueStep(view, base));
-  untilSync(ctx, headAttempt(view, base, ticket, tryTake), giveUp(view, base, ticket));
+  untilSync(ctx, headAttempt(view, base, ticket, tryTake), giveUp(view, base, ticket), HANDOFF_SPINS);
 }
 
 /** The asynchronous twin of {@link acquireFairSync}. */

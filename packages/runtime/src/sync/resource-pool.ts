@@ -139,7 +139,7 @@ export class ResourcePool {
         if (atomics.compareExchange(this.#view, d, a, a + amount) === a) break;
       }
     });
-    fifo.wakeAll(this.#view, this.#queue);
+    fifo.wakeQueue(this.#view, this.#queue);
   }
 
   #read(offset: number): Record<string, number> {

@@ -109,7 +109,7 @@ export class Semaphore {
       }
       if (atomics.compareExchange(view, PERMITS, p, p + n) === p) break;
     }
-    fifo.wakeAll(view, QUEUE);
+    fifo.wakeQueue(view, QUEUE);
   }
 
   #check(n: number): void {

@@ -72,7 +72,16 @@ export function abandon(view: Int32Array, base: number, ticket: number): void {
   }
 }
 
-/** Counters grew (a release): let the head look again. */
+/**
+ * Counters grew (a release): let the head look again. Skipped when nobody queues: a waiter
+ * that takes a ticket after this check reads the counters after the release, so it cannot
+ * miss it (all operations are sequentially consistent).
+ */
+export function wakeQueue(view: Int32Array, base: number): void {
+  if (!isEmpty(view, base)) wakeAll(view, base);
+}
+
+/** Moves SEQ and wakes every parked waiter. */
 export function wakeAll(view: Int32Array, base: number): void {
   atomics.add(view, base + SEQ, 1);
   atomics.notify(view, base + SEQ);

@@ -1,0 +1,5 @@
+/** Every benchmark suite, in the order `pnpm bench` runs them. */
+import type { Suite } from '../types.js';
+import { primitives } from './primitives.js';
+
+export const suites: readonly Suite[] = [primitives];
