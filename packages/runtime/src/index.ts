@@ -44,3 +44,31 @@ export {
   type RwLockHandle,
   type SemaphoreHandle,
 } from './sync/index.js';
+export {
+  HeartbeatProtocol,
+  HeartbeatSender,
+  type Guardian,
+  type GuardianAction,
+  type GuardianDecision,
+  type GuardianRequest,
+  type HeartbeatOptions,
+  type HeartbeatProbe,
+  type HeartbeatSenderHandle,
+} from './protocols/heartbeat.js';
+export { StreamCoordinator, type CoordinatorOptions } from './streams/coordinator.js';
+export type { StreamRegistry } from './streams/registry.js';
+export type { RestartBudget, RunStats } from './streams/run.js';
+export type {
+  CheckpointRecord,
+  ConvergenceOptions,
+  ConvergenceType,
+  ExecuteOptions,
+  StreamContext,
+  StreamErrorInfo,
+  StreamFunction,
+  StreamRecord,
+  StreamResult,
+  StreamSpec,
+  StreamState,
+  StreamStatus,
+} from './streams/types.js';

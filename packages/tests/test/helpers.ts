@@ -45,3 +45,8 @@ export async function runWorker<T>(name: string, workerData: unknown, timeoutMs?
 export function runWorkers<T>(name: string, count: number, data: object, timeoutMs?: number): Promise<T[]> {
   return Promise.all(Array.from({ length: count }, (_, index) => runWorker<T>(name, { ...data, index }, timeoutMs)));
 }
+
+/** Path of a stream module fixture. */
+export function streamModule(name: string): string {
+  return fixture(`streams/${name}`).pathname;
+}

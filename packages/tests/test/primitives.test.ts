@@ -166,6 +166,19 @@ describe('Barrier', () => {
     expect(await other).toEqual({ ok: false, name: 'BrokenBarrierError' });
   });
 
+  it('deregister: the remaining parties trip without the one that left, even mid-round', async () => {
+    const b = new Barrier(3);
+    const first = b.waitAsync({ timeoutMs: 5_000 });
+    const second = b.waitAsync({ timeoutMs: 5_000 });
+    // Two of three arrived; the third leaves for good, so the round must trip now.
+    b.deregister();
+    expect((await Promise.all([first, second])).filter(Boolean)).toHaveLength(0);
+    expect(b.parties).toBe(2);
+    expect(b.generation).toBe(1n);
+    const [x, y] = await Promise.all([b.waitAsync({ timeoutMs: 1_000 }), b.waitAsync({ timeoutMs: 1_000 })]);
+    expect([x, y].filter(Boolean)).toHaveLength(1);
+  });
+
   it('misuse: bad party counts', () => {
     expect(() => new Barrier(0)).toThrow(/parties must be an integer from 1/);
     expect(() => new Barrier(1.5)).toThrow(InvalidArgumentError);

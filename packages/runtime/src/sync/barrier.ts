@@ -100,6 +100,14 @@ export class Barrier {
   }
 
   /**
+   * Removes one party for good: later rounds trip with one party fewer, and a round whose
+   * waiters now suffice trips at once. Deregistering the last party breaks the barrier.
+   */
+  deregister(): void {
+    raw.deregister(this.#view);
+  }
+
+  /**
    * Breaks the current generation (its waiters get BrokenBarrierError) and, once they have
    * left, starts a fresh one that later arrivals join.
    */

@@ -66,12 +66,51 @@ export function arriveStep(view: BigInt64Array): Arrival | Park {
       continue;
     }
     const count = BigInt(countOf(s)) + 1n;
-    const last = count === parties;
+    const last = count >= parties;
     const next = last ? fresh(s) : s + 1n;
     if (atomics.compareExchange(view, STATE, s, next) !== s) continue;
-    if (last) atomics.notify(view, STATE);
-    return { generation: generationOf(s), last };
+    if (last) {
+      atomics.notify(view, STATE);
+      return { generation: generationOf(s), last };
+    }
+    // A party may have deregistered between our read of PARTIES and our arrival: if the
+    // arrivals now suffice, trip here (tryTrip's compare-exchange lets only one thread do it).
+    return { generation: generationOf(s), last: tryTrip(view, generationOf(s)) };
   }
+}
+
+/**
+ * Trips `generation` if it is unbroken, has arrivals, and they reach PARTIES. Returns whether
+ * this call tripped it.
+ */
+function tryTrip(view: BigInt64Array, generation: bigint): boolean {
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    const count = countOf(s);
+    if (generationOf(s) !== generation || (s & BROKEN) !== 0n || count === 0) return false;
+    if (BigInt(count) < atomics.load(view, PARTIES)) return false;
+    if (atomics.compareExchange(view, STATE, s, fresh(s)) === s) {
+      atomics.notify(view, STATE);
+      return true;
+    }
+  }
+}
+
+/**
+ * Removes one party for good (Phaser's arriveAndDeregister without the arrival): the barrier
+ * now trips with one party fewer, and trips at once if the waiters already suffice.
+ */
+export function deregister(view: BigInt64Array): void {
+  for (;;) {
+    const p = atomics.load(view, PARTIES);
+    if (p <= 1n) {
+      // The last party leaving: nobody can ever trip it again; break it so no one waits.
+      breakBarrier(view, false);
+      return;
+    }
+    if (atomics.compareExchange(view, PARTIES, p, p - 1n) === p) break;
+  }
+  tryTrip(view, generationOf(atomics.load(view, STATE)));
 }
 
 /** One step of waiting in `generation`: done, or where to park. Throws once it is broken. */

@@ -1,0 +1,109 @@
+/**
+ * The worker-side {@link StreamContext}: heartbeat and progress are `Atomics` stores into the
+ * stream's slot; checkpoint arrives at a pending aligned checkpoint and parks until released.
+ */
+import * as atomics from '../shared/atomics.js';
+import { AbortedError } from '../shared/errors.js';
+import { now } from '../shared/clock.js';
+import { Park, isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import type { Barrier } from '../sync/barrier.js';
+import {
+  CANCEL,
+  CP_ARRIVALS,
+  CP_EPOCH,
+  CP_RELEASED,
+  CP_SEEN,
+  HEARTBEAT,
+  PROGRESS,
+  PROGRESS_SCALE,
+  slotWord,
+  type RunMemory,
+} from './layout.js';
+import type { MainServices } from './services.js';
+import type { StreamContext } from './types.js';
+
+/** What the worker knows when it builds a context. */
+export interface ContextInit {
+  readonly id: string;
+  readonly index: number;
+  readonly attempt: number;
+  readonly resume: unknown;
+  readonly memory: RunMemory;
+  readonly services: Pick<MainServices, 'recordDetails'>;
+}
+
+/** Slack beyond the interval an arrival waits before it stops waiting for a release. */
+const CHECKPOINT_SLACK_MS = 1_000;
+
+class WorkerStreamContext implements StreamContext {
+  readonly id: string;
+  readonly attempt: number;
+  readonly resume: unknown;
+  readonly signal: AbortSignal;
+  readonly barrier: Barrier;
+  readonly #words: Int32Array;
+  readonly #heartbeatWord: number;
+  readonly #progressWord: number;
+  readonly #epochMs: number;
+  readonly #index: number;
+  readonly #memory: RunMemory;
+  readonly #services: ContextInit['services'];
+
+  constructor(init: ContextInit) {
+    this.id = init.id;
+    this.attempt = init.attempt;
+    this.resume = init.resume;
+    this.#memory = init.memory;
+    this.#index = init.index;
+    this.#services = init.services;
+    this.#words = init.memory.words;
+    this.#heartbeatWord = slotWord(init.index, HEARTBEAT);
+    this.#progressWord = slotWord(init.index, PROGRESS);
+    this.#epochMs = init.memory.handles.epochMs;
+    this.barrier = init.memory.barrier;
+    const controller = new AbortController();
+    // The coordinator cancels through shared memory: this thread may be too busy for messages.
+    linkAbortToWord(controller, init.memory.words, slotWord(init.index, CANCEL));
+    this.signal = controller.signal;
+  }
+
+  heartbeat(details?: unknown): void {
+    // One store of a small integer: no message, no allocation.
+    atomics.store(this.#words, this.#heartbeatWord, now() - this.#epochMs + 1);
+    if (details !== undefined) this.#services.recordDetails(this.#index, details);
+  }
+
+  progress(fraction: number, details?: unknown): void {
+    const clamped = fraction >= 1 ? 1 : fraction > 0 ? fraction : 0;
+    atomics.store(this.#words, this.#progressWord, Math.round(clamped * PROGRESS_SCALE));
+    this.heartbeat(details);
+  }
+
+  checkpoint(): void {
+    if (isAborted(this.signal)) throw new AbortedError(`stream ${this.id} was cancelled`);
+    const words = this.#words;
+    const epoch = atomics.load(words, CP_EPOCH);
+    const seenWord = slotWord(this.#index, CP_SEEN);
+    // Fast path: no checkpoint pending that this stream has not already joined.
+    if (epoch === 0 || epoch <= atomics.load(words, seenWord)) return;
+    atomics.store(words, seenWord, epoch);
+    atomics.add(words, CP_ARRIVALS, 1);
+    atomics.notify(words, CP_ARRIVALS);
+    const limit = this.#memory.handles.checkpointIntervalMs + CHECKPOINT_SLACK_MS;
+    const ctx = startWait(`checkpoint ${epoch}`, { timeoutMs: limit, signal: this.signal });
+    // Past the limit the coordinator has moved on (it reports this stream as lagging): go on.
+    untilSync(
+      ctx,
+      () => {
+        const released = atomics.load(words, CP_RELEASED);
+        return released >= epoch || new Park(words, CP_RELEASED, released);
+      },
+      () => (isAborted(this.signal) ? undefined : true),
+    );
+  }
+}
+
+/** Builds the context a stream function receives. */
+export function createContext(init: ContextInit): StreamContext {
+  return new WorkerStreamContext(init);
+}

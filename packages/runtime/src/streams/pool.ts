@@ -1,0 +1,36 @@
+/**
+ * The Piscina pool streams run on, with every worker thread watched: when a thread exits
+ * (finished, crashed, or terminated to cancel or restart a stream), the locks it still held
+ * are marked owner-died, so the next holder gets them instead of waiting forever.
+ */
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { watchWorker } from '../sync/robust.js';
+
+/** Pool sizing. */
+export interface PoolOptions {
+  readonly maxThreads: number;
+  readonly minThreads: number;
+  readonly idleTimeoutMs: number;
+}
+
+/** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
+export function createStreamPool(options: PoolOptions): Piscina {
+  const pool = new Piscina({
+    filename: new URL('./worker.js', import.meta.url).href,
+    maxThreads: options.maxThreads,
+    minThreads: options.minThreads,
+    idleTimeout: options.idleTimeoutMs,
+  });
+  const watched = new WeakSet<Worker>();
+  const watchAll = (): void => {
+    for (const worker of pool.threads) {
+      if (watched.has(worker)) continue;
+      watched.add(worker);
+      watchWorker(worker);
+    }
+  };
+  watchAll();
+  pool.on('workerCreate', watchAll);
+  return pool;
+}

@@ -1,0 +1,39 @@
+/** The message a stream task carries into a worker, and the outcome it carries back. */
+import type { MessagePort } from 'node:worker_threads';
+import type { RunHandles } from './layout.js';
+import type { StreamErrorInfo } from './types.js';
+
+/** One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. */
+export interface StreamTask {
+  readonly run: RunHandles;
+  readonly index: number;
+  readonly id: string;
+  readonly attempt: number;
+  /** Module URL (href); absent for the built-in simulate stream. */
+  readonly task: string | undefined;
+  readonly exportName: string | undefined;
+  readonly input: unknown;
+  readonly durationMs: number;
+  readonly resume: unknown;
+  /** Comlink channel to the coordinator's services (transferred). */
+  readonly services: MessagePort;
+}
+
+/** How an attempt ended, as the worker reports it. */
+export type StreamOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: StreamErrorInfo };
+
+/** The cross-thread form of a thrown value. */
+export function errorInfo(error: unknown): StreamErrorInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
+  return { name: 'Error', message: `stream threw a non-Error value: ${String(error)}` };
+}

@@ -1,0 +1,135 @@
+/**
+ * Public types of the streams layer: what a caller hands the coordinator and what it gets back.
+ * Durations are milliseconds; instants are epoch milliseconds.
+ */
+import type { Barrier } from '../sync/barrier.js';
+
+/** One unit of parallel work. */
+export interface StreamSpec {
+  /** Unique, non-empty id within a run. */
+  readonly id: string;
+  /**
+   * Module path (resolved against the working directory) or URL whose default export, or
+   * `export`, is called as `fn(input, ctx)` in a worker. Without it the built-in `simulate`
+   * stream runs for `durationMs`.
+   */
+  readonly task?: string | URL;
+  /** Named export to call instead of the default one. */
+  readonly export?: string;
+  /** Structured-cloneable input handed to the stream function. */
+  readonly input?: unknown;
+  /** For the built-in `simulate` stream: how long to burn CPU. Default 0. */
+  readonly durationMs?: number;
+}
+
+/** How a run converges. */
+export type ConvergenceType = 'barrier' | 'progressive' | 'checkpoint';
+
+/** How a stream ended. */
+export type StreamStatus = 'complete' | 'failed' | 'cancelled';
+
+/** A stream error as it crosses threads: the original name, message, stack and code. */
+export interface StreamErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** The outcome of one stream. */
+export interface StreamResult<T = unknown> {
+  readonly id: string;
+  readonly status: StreamStatus;
+  /** What the stream function returned (status `complete`). */
+  readonly value?: T;
+  /** Why it failed or was cancelled. */
+  readonly error?: StreamErrorInfo;
+  /** When its first attempt started running (epoch ms); when it was queued if it never ran. */
+  readonly startedAt: number;
+  /** When it settled (epoch ms). */
+  readonly completedAt: number;
+  /** Attempts made (1 unless the guardian restarted it). */
+  readonly attempts: number;
+}
+
+/** What the checkpoint callback receives at every aligned checkpoint. */
+export interface CheckpointRecord {
+  /** 1 for the first checkpoint of a run, then 2, 3, ... */
+  readonly epoch: number;
+  /** When the checkpoint was taken (epoch ms). */
+  readonly timestamp: number;
+  /** Ids of the streams running when it was raised. */
+  readonly streams: readonly string[];
+  /** Progress (0..1) of every stream of the run, by id. */
+  readonly progress: Readonly<Record<string, number>>;
+  /** Running streams that did not reach `ctx.checkpoint()` within the interval. */
+  readonly lagging: readonly string[];
+}
+
+/** Options of `configureConvergence`: the defaults for later runs. */
+export interface ConvergenceOptions {
+  readonly type: ConvergenceType;
+  /** Checkpoint interval (type `checkpoint`). Default 1000. */
+  readonly intervalMs?: number;
+  /**
+   * `progressive`: called with each result as its stream settles; `checkpoint`: with each
+   * {@link CheckpointRecord}; `barrier`: once with all results.
+   */
+  readonly callback?: (event: never) => void;
+}
+
+/** Options of one `executeParallel` call. */
+export interface ExecuteOptions {
+  /** Overrides the configured convergence type for this run. */
+  readonly convergenceType?: ConvergenceType;
+  /** Aborts the run: queued streams never start, running ones are cancelled. */
+  readonly signal?: AbortSignal;
+}
+
+/** Lifecycle states of a registered stream. */
+export type StreamState = 'registered' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'recovered';
+
+/** What the registry knows of a stream, live while a run goes on. */
+export interface StreamRecord {
+  readonly id: string;
+  readonly state: StreamState;
+  readonly attempt: number;
+  /** Thread running it (when running). */
+  readonly threadId: number | undefined;
+  readonly registeredAt: number;
+  readonly startedAt: number | undefined;
+  readonly completedAt: number | undefined;
+  /** Last heartbeat (epoch ms), if it has beaten. */
+  readonly lastHeartbeat: number | undefined;
+  /** Last reported progress, 0..1. */
+  readonly progress: number;
+}
+
+/**
+ * What a stream function receives. Heartbeat and progress are single `Atomics` stores into
+ * shared memory (no message), so they work while the worker's event loop is busy.
+ */
+export interface StreamContext {
+  /** The stream's id. */
+  readonly id: string;
+  /** 1 on the first run, 2 after the first restart, ... */
+  readonly attempt: number;
+  /** The last heartbeat details of the previous attempt, when restarted. */
+  readonly resume: unknown;
+  /** Aborted when the run is cancelled (seen at heartbeat, progress and checkpoint calls). */
+  readonly signal: AbortSignal;
+  /** Says "alive"; `details` (structured-cloneable) are kept for a restart. */
+  heartbeat(details?: unknown): void;
+  /** Reports progress in [0, 1]; also counts as a heartbeat. */
+  progress(fraction: number, details?: unknown): void;
+  /**
+   * A safe point. When an aligned checkpoint is pending, blocks until every running stream
+   * arrived or the interval passed. Throws `AbortedError` once the run is cancelled.
+   */
+  checkpoint(): void;
+  /** A barrier over every stream of this run: `ctx.barrier.wait()` meets the others. */
+  readonly barrier: Barrier;
+}
+
+/** A stream function, as a stream module exports it. */
+export type StreamFunction<I = unknown, O = unknown> = (input: I, ctx: StreamContext) => O | Promise<O>;

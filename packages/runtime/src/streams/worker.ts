@@ -1,0 +1,46 @@
+/**
+ * The Piscina worker entry: runs one attempt of one stream. It marks the slot RUNNING with
+ * its thread id, builds the context, loads and calls the stream function, and reports the
+ * outcome as data (errors keep their name, message, stack and code). Locks the stream still
+ * holds when it returns are marked owner-died, as if its thread had died: the stream is over.
+ */
+import { threadId } from 'node:worker_threads';
+import { recoverLocksOf } from '../sync/robust.js';
+import { createContext } from './context.js';
+import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
+import { loadStreamFunction } from './loader.js';
+import { connect } from './services.js';
+import { simulate } from './simulate.js';
+import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
+
+/** Runs one stream attempt; never throws (the outcome says how it went). */
+export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
+  const memory = RunMemory.from(task.run);
+  memory.set(task.index, THREAD, threadId);
+  memory.stamp(task.index, STARTED);
+  memory.set(task.index, STATE, RUNNING);
+  const services = connect(task.services);
+  try {
+    const ctx = createContext({
+      id: task.id,
+      index: task.index,
+      attempt: task.attempt,
+      resume: task.resume,
+      memory,
+      services: {
+        recordDetails: (index, details) => void services.recordDetails(index, details),
+      },
+    });
+    ctx.heartbeat();
+    const value =
+      task.task === undefined
+        ? simulate(task.durationMs, ctx)
+        : await (await loadStreamFunction(task.task, task.exportName))(task.input, ctx);
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: errorInfo(error) };
+  } finally {
+    recoverLocksOf(threadId);
+    task.services.close();
+  }
+}
