@@ -7,7 +7,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** A number with `digits` decimals, or with thousands separators when large. */
-export function num(value: number, digits = 2): string {
-  return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en-US') : value.toFixed(digits);
+/** A number with three significant digits, or with thousands separators when large. */
+export function num(value: number): string {
+  return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3);
 }

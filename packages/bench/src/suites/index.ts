@@ -1,5 +1,6 @@
 /** Every benchmark suite, in the order `pnpm bench` runs them. */
 import type { Suite } from '../types.js';
 import { primitives } from './primitives.js';
+import { streams } from './streams.js';
 
-export const suites: readonly Suite[] = [primitives];
+export const suites: readonly Suite[] = [primitives, streams];

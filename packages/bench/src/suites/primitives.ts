@@ -45,12 +45,12 @@ async function contended(ctx: SuiteContext): Promise<Comparison[]> {
     const perOp = ROUND * 2;
     const [mutex, futex, barrier, rawBarrier, semaphore, rawSemaphore] = await nsPerOp(
       [
-        { name: 'Mutex x2', opsPerCall: perOp, fn: () => gang.round('mutex', ROUND) },
-        { name: 'raw futex x2', opsPerCall: perOp, fn: () => gang.round('raw-mutex', ROUND) },
-        { name: 'Barrier x2', opsPerCall: ROUND, fn: () => gang.round('barrier', ROUND) },
-        { name: 'raw barrier x2', opsPerCall: ROUND, fn: () => gang.round('raw-barrier', ROUND) },
-        { name: 'Semaphore x2', opsPerCall: perOp, fn: () => gang.round('semaphore', ROUND) },
-        { name: 'raw semaphore x2', opsPerCall: perOp, fn: () => gang.round('raw-semaphore', ROUND) },
+        { name: 'Mutex x2', opsPerCall: perOp, async: true, fn: () => gang.round('mutex', ROUND) },
+        { name: 'raw futex x2', opsPerCall: perOp, async: true, fn: () => gang.round('raw-mutex', ROUND) },
+        { name: 'Barrier x2', opsPerCall: ROUND, async: true, fn: () => gang.round('barrier', ROUND) },
+        { name: 'raw barrier x2', opsPerCall: ROUND, async: true, fn: () => gang.round('raw-barrier', ROUND) },
+        { name: 'Semaphore x2', opsPerCall: perOp, async: true, fn: () => gang.round('semaphore', ROUND) },
+        { name: 'raw semaphore x2', opsPerCall: perOp, async: true, fn: () => gang.round('raw-semaphore', ROUND) },
       ],
       ctx.timeMs,
     );

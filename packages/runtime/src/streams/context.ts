@@ -70,7 +70,7 @@ class WorkerStreamContext implements StreamContext {
   heartbeat(details?: unknown): void {
     // One store of a small integer: no message, no allocation.
     atomics.store(this.#words, this.#heartbeatWord, now() - this.#epochMs + 1);
-    if (details !== undefined) this.#services.recordDetails(this.#index, details);
+    if (details !== undefined) this.#services.recordDetails(details);
   }
 
   progress(fraction: number, details?: unknown): void {

@@ -21,6 +21,7 @@ import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import type { Guardian } from '../protocols/heartbeat.js';
 import { createStreamPool } from './pool.js';
+import { isServicesRequest } from './services.js';
 import { StreamRegistry } from './registry.js';
 import { Run, type RestartBudget, type RunStats, type Supervision } from './run.js';
 import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from './types.js';
@@ -73,6 +74,12 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#cancelGraceMs = o.cancelGraceMs === undefined ? 250 : nonNegativeFinite('options.cancelGraceMs', o.cancelGraceMs);
     this.#supervision = supervision(o);
     this.#pool = createStreamPool({ maxThreads, minThreads, idleTimeoutMs });
+    this.#pool.on('message', (message: unknown) => {
+      if (isServicesRequest(message)) {
+        if (this.#run === undefined) message.port.close();
+        else this.#run.serve(message);
+      }
+    });
   }
 
   /** Milliseconds from the start of the last run to its convergence (its last stream settling). */

@@ -9,7 +9,7 @@
  * then terminates whatever still runs after `cancelGraceMs`. Locks held by a terminated worker
  * are recovered as owner-died when its thread exits (see the coordinator's worker watch).
  */
-import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { now } from '../shared/clock.js';
 import { AbortedError, StreamError } from '../shared/errors.js';
@@ -17,7 +17,7 @@ import { HeartbeatProtocol, type Guardian, type GuardianDecision } from '../prot
 import { CheckpointDriver, releaseAll } from './checkpoints.js';
 import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE } from './layout.js';
 import type { StreamRegistry } from './registry.js';
-import { serve } from './services.js';
+import { addressOf, serve, type ServicesRequest } from './services.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckpointRecord, ConvergenceType, StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
@@ -71,8 +71,13 @@ export interface RunStats {
 }
 
 /** One run of streams on the pool. */
+let nextRunId = 1;
+
 export class Run {
+  /** Distinguishes this run's services requests from a previous run's late ones. */
+  readonly id = nextRunId++;
   readonly memory: RunMemory;
+  readonly #ports = new Set<MessagePort>();
   readonly stats: RunStats = { recoveryAttempts: 0 };
   readonly #options: RunOptions;
   readonly #streams: Stream[];
@@ -167,8 +172,6 @@ export class Run {
     memory.set(index, CP_SEEN, 0);
     memory.set(index, CANCEL, s.cancelReason === undefined ? 0 : 1);
     registry.update(s.spec.id, { state: 'queued', attempt });
-    const channel = new MessageChannel();
-    serve({ recordDetails: (_i, details) => void (s.attempt === attempt && (s.details = details)) }, channel.port1);
     const task: StreamTask = {
       run: memory.handles,
       index,
@@ -179,7 +182,7 @@ export class Run {
       input: s.spec.input,
       durationMs: s.spec.durationMs,
       resume: s.details,
-      services: channel.port2,
+      runId: this.id,
     };
     this.#heartbeats?.watch(
       s.spec.id,
@@ -187,12 +190,23 @@ export class Run {
       () => s.details,
     );
     pool
-      .run(task, { signal: s.controller.signal, transferList: [channel.port2] })
+      .run(task, { signal: s.controller.signal })
       .then(
         (outcome: StreamOutcome) => this.#finish(s, attempt, outcome),
         (error: unknown) => this.#finish(s, attempt, { ok: false, error: errorInfo(error) }),
-      )
-      .finally(() => channel.port1.close());
+      );
+  }
+
+  /** Serves a stream attempt's services channel (it asked through the pool). */
+  serve(request: ServicesRequest): void {
+    const { run, index, attempt } = addressOf(request);
+    const s = this.#streams[index];
+    if (run !== this.id || s === undefined || s.attempt !== attempt || s.settled) {
+      request.port.close();
+      return;
+    }
+    this.#ports.add(request.port);
+    serve({ recordDetails: (details) => void (s.attempt === attempt && (s.details = details)) }, request.port);
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
@@ -243,6 +257,7 @@ export class Run {
     this.#heartbeats?.close();
     await this.#checkpoints?.stop();
     releaseAll(this.memory);
+    for (const port of this.#ports) port.close();
     this.#resolve(this.#results as StreamResult[]);
   }
 

@@ -1,5 +1,4 @@
 /** The message a stream task carries into a worker, and the outcome it carries back. */
-import type { MessagePort } from 'node:worker_threads';
 import type { RunHandles } from './layout.js';
 import type { StreamErrorInfo } from './types.js';
 
@@ -15,8 +14,8 @@ export interface StreamTask {
   readonly input: unknown;
   readonly durationMs: number;
   readonly resume: unknown;
-  /** Comlink channel to the coordinator's services (transferred). */
-  readonly services: MessagePort;
+  /** Id of the run, to address the lazily opened services channel. */
+  readonly runId: number;
 }
 
 /** How an attempt ended, as the worker reports it. */

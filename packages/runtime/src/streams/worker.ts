@@ -9,7 +9,7 @@ import { recoverLocksOf } from '../sync/robust.js';
 import { createContext } from './context.js';
 import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
 import { loadStreamFunction } from './loader.js';
-import { connect } from './services.js';
+import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
 
@@ -19,7 +19,7 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
   memory.set(task.index, THREAD, threadId);
   memory.stamp(task.index, STARTED);
   memory.set(task.index, STATE, RUNNING);
-  const services = connect(task.services);
+  const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
   try {
     const ctx = createContext({
       id: task.id,
@@ -28,7 +28,7 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
       resume: task.resume,
       memory,
       services: {
-        recordDetails: (index, details) => void services.recordDetails(index, details),
+        recordDetails: (details) => void services.remote.recordDetails(details),
       },
     });
     ctx.heartbeat();
@@ -41,6 +41,6 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
     return { ok: false, error: errorInfo(error) };
   } finally {
     recoverLocksOf(threadId);
-    task.services.close();
+    services.close();
   }
 }
