@@ -72,3 +72,16 @@ export type {
   StreamState,
   StreamStatus,
 } from './streams/types.js';
+export {
+  ImmutableStateManager,
+  type ImmutableStateHandle,
+  type ImmutableStateOptions,
+  type StateVersion,
+} from './protocols/immutable-state.js';
+export {
+  ResourceNegotiationProtocol,
+  type RefusalReason,
+  type RequestOptions,
+  type ResourceGrant,
+  type ResourceNegotiationHandle,
+} from './protocols/resource-negotiation.js';

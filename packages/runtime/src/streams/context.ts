@@ -6,7 +6,10 @@ import * as atomics from '../shared/atomics.js';
 import { AbortedError } from '../shared/errors.js';
 import { now } from '../shared/clock.js';
 import { Park, isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import { ImmutableStateManager } from '../protocols/immutable-state.js';
+import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
+import type { SharedHandles } from './task.js';
 import {
   CANCEL,
   CP_ARRIVALS,
@@ -30,6 +33,7 @@ export interface ContextInit {
   readonly resume: unknown;
   readonly memory: RunMemory;
   readonly services: Pick<MainServices, 'recordDetails'>;
+  readonly shared: SharedHandles;
 }
 
 /** Slack beyond the interval an arrival waits before it stops waiting for a release. */
@@ -41,6 +45,8 @@ class WorkerStreamContext implements StreamContext {
   readonly resume: unknown;
   readonly signal: AbortSignal;
   readonly barrier: Barrier;
+  readonly state: ImmutableStateManager<Record<string, unknown>>;
+  readonly resources: ResourceNegotiationProtocol | undefined;
   readonly #words: Int32Array;
   readonly #heartbeatWord: number;
   readonly #progressWord: number;
@@ -61,6 +67,8 @@ class WorkerStreamContext implements StreamContext {
     this.#progressWord = slotWord(init.index, PROGRESS);
     this.#epochMs = init.memory.handles.epochMs;
     this.barrier = init.memory.barrier;
+    this.state = ImmutableStateManager.from(init.shared.state);
+    this.resources = init.shared.resources === undefined ? undefined : ResourceNegotiationProtocol.from(init.shared.resources);
     const controller = new AbortController();
     // The coordinator cancels through shared memory: this thread may be too busy for messages.
     linkAbortToWord(controller, init.memory.words, slotWord(init.index, CANCEL));

@@ -20,6 +20,9 @@ import type { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import type { Guardian } from '../protocols/heartbeat.js';
+import { ImmutableStateManager, type ImmutableStateOptions } from '../protocols/immutable-state.js';
+import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
+import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { createStreamPool } from './pool.js';
 import { isServicesRequest } from './services.js';
 import { StreamRegistry } from './registry.js';
@@ -45,6 +48,10 @@ export interface CoordinatorOptions {
   readonly restartBudget?: RestartBudget;
   /** How long cancelled running streams get to stop on their own before termination. Default 250. */
   readonly cancelGraceMs?: number;
+  /** Options of the shared state (`coordinator.state`, `ctx.state`). */
+  readonly state?: ImmutableStateOptions<Record<string, unknown>>;
+  /** Capacity of a resource pool streams negotiate over (`coordinator.resources`, `ctx.resources`). */
+  readonly resources?: ResourceAmounts;
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
@@ -53,6 +60,10 @@ const DEFAULT_INTERVAL_MS = 1000;
 export class StreamCoordinator implements AsyncDisposable {
   /** The streams of the current or last run, with live state. */
   readonly registry = new StreamRegistry();
+  /** Versioned shared state, the same memory streams see as `ctx.state`. */
+  readonly state: ImmutableStateManager<Record<string, unknown>>;
+  /** The resource pool streams negotiate over (`ctx.resources`), if configured. Grants die with their stream. */
+  readonly resources: ResourceNegotiationProtocol | undefined;
   #pool: Piscina;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
     type: 'barrier',
@@ -73,6 +84,8 @@ export class StreamCoordinator implements AsyncDisposable {
     const idleTimeoutMs = o.idleTimeoutMs === undefined ? 30_000 : nonNegativeFinite('options.idleTimeoutMs', o.idleTimeoutMs);
     this.#cancelGraceMs = o.cancelGraceMs === undefined ? 250 : nonNegativeFinite('options.cancelGraceMs', o.cancelGraceMs);
     this.#supervision = supervision(o);
+    this.state = new ImmutableStateManager(o.state);
+    this.resources = o.resources === undefined ? undefined : new ResourceNegotiationProtocol(o.resources);
     this.#pool = createStreamPool({ maxThreads, minThreads, idleTimeoutMs });
     this.#pool.on('message', (message: unknown) => {
       if (isServicesRequest(message)) {
@@ -176,7 +189,9 @@ export class StreamCoordinator implements AsyncDisposable {
         if (type === 'progressive') callback?.(r);
       },
       onCheckpoint: (record: CheckpointRecord) => callback?.(record),
-      onAttemptEnd: () => {},
+      // A stream's grants end with its attempt, however it ended.
+      onAttemptEnd: (id) => void this.resources?.releaseResources(id),
+      shared: { state: this.state.handle, resources: this.resources?.handle },
     });
     this.#run = run;
     void run.start().then((results) => {

@@ -18,7 +18,7 @@ import { CheckpointDriver, releaseAll } from './checkpoints.js';
 import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE } from './layout.js';
 import type { StreamRegistry } from './registry.js';
 import { addressOf, serve, type ServicesRequest } from './services.js';
-import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
+import { errorInfo, type SharedHandles, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckpointRecord, ConvergenceType, StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
 
@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly onCheckpoint: (record: CheckpointRecord) => void;
   /** Told when an attempt ends for good or is replaced, to reclaim what the stream held. */
   readonly onAttemptEnd: (id: string) => void;
+  /** Coordinator-wide services handed to every stream. */
+  readonly shared: SharedHandles;
 }
 
 interface Stream {
@@ -183,6 +185,7 @@ export class Run {
       durationMs: s.spec.durationMs,
       resume: s.details,
       runId: this.id,
+      shared: this.#options.shared,
     };
     this.#heartbeats?.watch(
       s.spec.id,

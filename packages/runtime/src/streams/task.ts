@@ -1,5 +1,13 @@
 /** The message a stream task carries into a worker, and the outcome it carries back. */
+import type { ImmutableStateHandle } from '../protocols/immutable-state.js';
+import type { ResourceNegotiationHandle } from '../protocols/resource-negotiation.js';
 import type { RunHandles } from './layout.js';
+
+/** Handles of the coordinator-wide services a stream's context rebuilds. */
+export interface SharedHandles {
+  readonly state: ImmutableStateHandle;
+  readonly resources: ResourceNegotiationHandle | undefined;
+}
 import type { StreamErrorInfo } from './types.js';
 
 /** One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. */
@@ -16,6 +24,7 @@ export interface StreamTask {
   readonly resume: unknown;
   /** Id of the run, to address the lazily opened services channel. */
   readonly runId: number;
+  readonly shared: SharedHandles;
 }
 
 /** How an attempt ended, as the worker reports it. */

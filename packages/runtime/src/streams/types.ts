@@ -2,6 +2,8 @@
  * Public types of the streams layer: what a caller hands the coordinator and what it gets back.
  * Durations are milliseconds; instants are epoch milliseconds.
  */
+import type { ImmutableStateManager } from '../protocols/immutable-state.js';
+import type { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
 
 /** One unit of parallel work. */
@@ -129,6 +131,10 @@ export interface StreamContext {
   checkpoint(): void;
   /** A barrier over every stream of this run: `ctx.barrier.wait()` meets the others. */
   readonly barrier: Barrier;
+  /** The coordinator's versioned shared state (`coordinator.state`), usable from this worker. */
+  readonly state: ImmutableStateManager<Record<string, unknown>>;
+  /** The coordinator's resource pool, when it was created with `resources`. */
+  readonly resources: ResourceNegotiationProtocol | undefined;
 }
 
 /** A stream function, as a stream module exports it. */

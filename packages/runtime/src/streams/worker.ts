@@ -27,6 +27,7 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
       attempt: task.attempt,
       resume: task.resume,
       memory,
+      shared: task.shared,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
       },

@@ -11,17 +11,28 @@ import type { Worker } from 'node:worker_threads';
 import { tokenOf } from '../shared/thread.js';
 import { markOwnerDied } from './raw/mutex.js';
 
-// Keyed by buffer: one arena holds many locks; offsets are word indexes into an Int32Array over it.
-const known = new Map<SharedArrayBuffer, Set<number>>();
+// Keyed by buffer: one arena holds many locks; offsets are word indexes into an Int32Array over
+// it. Buffers are held weakly: every message that carries a handle makes a new wrapper object
+// for the same memory, so a long-lived worker would otherwise keep one entry per task. A lock
+// this thread holds keeps its buffer reachable through the guard, so nothing held is forgotten.
+interface Known {
+  readonly buffer: WeakRef<SharedArrayBuffer>;
+  readonly words: Set<number>;
+}
+const known = new Set<Known>();
+const byBuffer = new WeakMap<SharedArrayBuffer, Known>();
+const forget = new FinalizationRegistry<Known>((entry) => known.delete(entry));
 
 /** Remembers a robust lock word (idempotent). */
 export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number): void {
-  let words = known.get(buffer);
-  if (words === undefined) {
-    words = new Set();
-    known.set(buffer, words);
+  let entry = byBuffer.get(buffer);
+  if (entry === undefined) {
+    entry = { buffer: new WeakRef(buffer), words: new Set() };
+    byBuffer.set(buffer, entry);
+    known.add(entry);
+    forget.register(buffer, entry);
   }
-  words.add(wordIndex);
+  entry.words.add(wordIndex);
 }
 
 /**
@@ -31,9 +42,11 @@ export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number)
 export function recoverLocksOf(threadId: number): number {
   const dead = tokenOf(threadId);
   let recovered = 0;
-  for (const [buffer, words] of known) {
+  for (const entry of known) {
+    const buffer = entry.buffer.deref();
+    if (buffer === undefined) continue;
     const view = new Int32Array(buffer);
-    for (const index of words) if (markOwnerDied(view, index, dead)) recovered++;
+    for (const index of entry.words) if (markOwnerDied(view, index, dead)) recovered++;
   }
   return recovered;
 }
