@@ -13,6 +13,8 @@
  *
  * Startup grace: a watched stream that never beat is measured from when it started, so it is
  * not stuck before its first deadline.
+ *
+ * The monitor keeps the process alive while it watches a stream; `close()` stops it.
  */
 import { int32s, place, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
@@ -133,7 +135,8 @@ export class HeartbeatProtocol {
     this.#onDecision = o.onDecision;
     this.#slots = place(capacity * 4);
     this.#view = int32s(this.#slots, capacity);
-    // The monitor must not keep a process alive on its own.
+    // Unref'd until something is watched: an idle monitor must not keep a process alive, a
+    // watching one must (someone may be awaiting the guardian).
     this.#timer = setInterval(() => this.check(), this.checkIntervalMs).unref();
   }
 
@@ -159,11 +162,13 @@ export class HeartbeatProtocol {
   watch(streamId: string, probe: HeartbeatProbe, details: () => unknown = () => undefined): void {
     nonEmptyString('streamId', streamId);
     this.#watched.set(streamId, { probe, details, reported: undefined, since: 0 });
+    this.#timer?.ref();
   }
 
   /** Stops watching a stream. */
   unwatch(streamId: string): void {
     this.#watched.delete(streamId);
+    if (this.#watched.size === 0) this.#timer?.unref();
   }
 
   /** Looks at every watched stream now (the monitor calls this each interval). */
@@ -173,7 +178,7 @@ export class HeartbeatProtocol {
       const beat = w.probe();
       if (beat === undefined) continue;
       const last = Math.max(beat, w.since);
-      if (t - last <= this.timeoutMs || w.reported === last) continue;
+      if (t - last < this.timeoutMs || w.reported === last) continue;
       w.reported = last;
       const request: GuardianRequest = { streamId, lastHeartbeat: last, details: w.details(), reason: 'heartbeat-timeout', timeoutMs: this.timeoutMs, detectedAt: t };
       void this.#ask(request, w);

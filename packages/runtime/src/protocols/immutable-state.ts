@@ -73,6 +73,8 @@ export class ImmutableStateManager<S = Record<string, unknown>> {
   readonly #lock: Mutex;
   readonly #maxVersions: number;
   readonly #slotBytes: number;
+  // Versions never change once written, so the newest one this thread decoded stays valid.
+  #cached: StateVersion<S> | undefined;
 
   constructor(options?: ImmutableStateOptions<S>) {
     const o = optionsObject('options', options);
@@ -176,18 +178,23 @@ export class ImmutableStateManager<S = Record<string, unknown>> {
     const next = fn(current.state);
     if (next instanceof Promise) throw new InvalidArgumentError('fn must return the next state synchronously, not a Promise');
     const version: StateVersion<S> = { version: current.version + 1, streamId, createdAt: now(), state: next };
-    this.#write(version.version, version);
-    return deepFreeze(JSON.parse(JSON.stringify(version)) as StateVersion<S>);
+    const stored = this.#write(version.version, version);
+    this.#cached = stored;
+    return stored;
   }
 
-  #write(v: number, version: StateVersion<S>): void {
+  /** Stores `version` in its slot and publishes it; returns the frozen stored copy. */
+  #write(v: number, version: StateVersion<S>): StateVersion<S> {
     let json: string | undefined;
     try {
       json = JSON.stringify(version);
     } catch (error) {
       throw new InvalidArgumentError(`state must be JSON-serialisable: ${(error as Error).message}`, { cause: error });
     }
-    if (json === undefined || !('state' in JSON.parse(json))) throw new InvalidArgumentError('state must be JSON-serialisable (got undefined or a function)');
+    const kind = typeof version.state;
+    if (json === undefined || kind === 'undefined' || kind === 'function' || kind === 'symbol') {
+      throw new InvalidArgumentError(`state must be JSON-serialisable, got ${kind}`);
+    }
     const encoded = encoder.encode(json);
     const room = this.#slotBytes - 4;
     if (encoded.byteLength > room) {
@@ -202,14 +209,20 @@ export class ImmutableStateManager<S = Record<string, unknown>> {
     atomics.store(this.#version, VERSION, BigInt(v));
     atomics.add(this.#words, SEQ, 1); // even: consistent again
     atomics.notify(this.#version, VERSION);
+    // The copy the caller gets is parsed from what was stored, so it never aliases caller objects.
+    return deepFreeze(JSON.parse(json) as StateVersion<S>);
   }
 
   #read(v: number): StateVersion<S> {
+    if (this.#cached?.version === v) return this.#cached;
     const at = this.#slotAt(v);
     const length = new DataView(this.#bytes.buffer, this.#bytes.byteOffset).getUint32(at, true);
     // Copy out of shared memory before decoding: TextDecoder refuses shared views.
     const json = decoder.decode(this.#bytes.slice(at + 4, at + 4 + length));
-    return deepFreeze(JSON.parse(json) as StateVersion<S>);
+    const version = deepFreeze(JSON.parse(json) as StateVersion<S>);
+    if (version.version !== v) throw new Error(`ImmutableStateManager: slot of version ${v} holds version ${version.version}`);
+    if (v === this.version) this.#cached = version;
+    return version;
   }
 
   #slotAt(v: number): number {
