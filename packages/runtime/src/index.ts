@@ -85,3 +85,18 @@ export {
   type ResourceGrant,
   type ResourceNegotiationHandle,
 } from './protocols/resource-negotiation.js';
+export {
+  DirectoryIsolation,
+  type ConflictResolver,
+  type ConflictVersion,
+  type MergeEntry,
+  type MergeOptions,
+} from './fs/directory-isolation.js';
+export {
+  FileLock,
+  FileLockManager,
+  type FileLockManagerHandle,
+  type FileLockManagerOptions,
+} from './fs/file-lock-manager.js';
+export type { LockMode } from './fs/lock-table.js';
+export type { ProcessLocks } from './fs/process-locks.js';

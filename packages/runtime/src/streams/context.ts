@@ -6,6 +6,8 @@ import * as atomics from '../shared/atomics.js';
 import { AbortedError } from '../shared/errors.js';
 import { now } from '../shared/clock.js';
 import { Park, isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import { FileLockManager } from '../fs/file-lock-manager.js';
+import type { ProcessLocks } from '../fs/process-locks.js';
 import { ImmutableStateManager } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
@@ -32,8 +34,9 @@ export interface ContextInit {
   readonly attempt: number;
   readonly resume: unknown;
   readonly memory: RunMemory;
-  readonly services: Pick<MainServices, 'recordDetails'>;
+  readonly services: Pick<MainServices, 'recordDetails'> & { readonly processLocks: ProcessLocks };
   readonly shared: SharedHandles;
+  readonly directory: string | undefined;
 }
 
 /** Slack beyond the interval an arrival waits before it stops waiting for a release. */
@@ -47,6 +50,8 @@ class WorkerStreamContext implements StreamContext {
   readonly barrier: Barrier;
   readonly state: ImmutableStateManager<Record<string, unknown>>;
   readonly resources: ResourceNegotiationProtocol | undefined;
+  readonly fileLocks: FileLockManager;
+  readonly directory: string | undefined;
   readonly #words: Int32Array;
   readonly #heartbeatWord: number;
   readonly #progressWord: number;
@@ -69,6 +74,8 @@ class WorkerStreamContext implements StreamContext {
     this.barrier = init.memory.barrier;
     this.state = ImmutableStateManager.from(init.shared.state);
     this.resources = init.shared.resources === undefined ? undefined : ResourceNegotiationProtocol.from(init.shared.resources);
+    this.fileLocks = FileLockManager.from(init.shared.fileLocks, init.services.processLocks);
+    this.directory = init.directory;
     const controller = new AbortController();
     // The coordinator cancels through shared memory: this thread may be too busy for messages.
     linkAbortToWord(controller, init.memory.words, slotWord(init.index, CANCEL));

@@ -19,6 +19,8 @@ import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { DirectoryIsolation } from '../fs/directory-isolation.js';
+import { FileLockManager, type FileLockManagerOptions } from '../fs/file-lock-manager.js';
 import type { Guardian } from '../protocols/heartbeat.js';
 import { ImmutableStateManager, type ImmutableStateOptions } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
@@ -52,6 +54,10 @@ export interface CoordinatorOptions {
   readonly state?: ImmutableStateOptions<Record<string, unknown>>;
   /** Capacity of a resource pool streams negotiate over (`coordinator.resources`, `ctx.resources`). */
   readonly resources?: ResourceAmounts;
+  /** Options of the file locks (`coordinator.fileLocks`, `ctx.fileLocks`). */
+  readonly fileLocks?: FileLockManagerOptions;
+  /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. */
+  readonly isolation?: boolean | { readonly root?: string };
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
@@ -64,6 +70,10 @@ export class StreamCoordinator implements AsyncDisposable {
   readonly state: ImmutableStateManager<Record<string, unknown>>;
   /** The resource pool streams negotiate over (`ctx.resources`), if configured. Grants die with their stream. */
   readonly resources: ResourceNegotiationProtocol | undefined;
+  /** File locks shared with every stream's `ctx.fileLocks` and with other processes. */
+  readonly fileLocks: FileLockManager;
+  /** Per-stream directories (`ctx.directory`), when isolation is on; merge them after a run. */
+  readonly isolation: DirectoryIsolation | undefined;
   #pool: Piscina;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
     type: 'barrier',
@@ -86,6 +96,8 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#supervision = supervision(o);
     this.state = new ImmutableStateManager(o.state);
     this.resources = o.resources === undefined ? undefined : new ResourceNegotiationProtocol(o.resources);
+    this.fileLocks = new FileLockManager(o.fileLocks);
+    this.isolation = isolation(o.isolation);
     this.#pool = createStreamPool({ maxThreads, minThreads, idleTimeoutMs });
     this.#pool.on('message', (message: unknown) => {
       if (isServicesRequest(message)) {
@@ -158,6 +170,7 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#run?.cancel(new Error('coordinator closed'));
     await this.#run?.done;
     await this.#pool.destroy();
+    await this.fileLocks.close();
   }
 
   /** `await using coordinator = new StreamCoordinator()` closes it at the end of the scope. */
@@ -191,7 +204,9 @@ export class StreamCoordinator implements AsyncDisposable {
       onCheckpoint: (record: CheckpointRecord) => callback?.(record),
       // A stream's grants end with its attempt, however it ended.
       onAttemptEnd: (id) => void this.resources?.releaseResources(id),
-      shared: { state: this.state.handle, resources: this.resources?.handle },
+      shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
+      processLocks: this.fileLocks.processLocks,
+      allocateDirectory: (id) => this.isolation?.allocateStreamDirectory(id),
     });
     this.#run = run;
     void run.start().then((results) => {
@@ -202,6 +217,13 @@ export class StreamCoordinator implements AsyncDisposable {
     });
     return run;
   }
+}
+
+function isolation(option: CoordinatorOptions['isolation']): DirectoryIsolation | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return new DirectoryIsolation();
+  if (typeof option !== 'object' || option === null) throw new InvalidArgumentError('options.isolation must be a boolean or { root }');
+  return new DirectoryIsolation(option);
 }
 
 function supervision(o: Partial<CoordinatorOptions>): Supervision | undefined {

@@ -14,6 +14,7 @@ import type { Piscina } from 'piscina';
 import { now } from '../shared/clock.js';
 import { AbortedError, StreamError } from '../shared/errors.js';
 import { HeartbeatProtocol, type Guardian, type GuardianDecision } from '../protocols/heartbeat.js';
+import type { ProcessLocks } from '../fs/process-locks.js';
 import { CheckpointDriver, releaseAll } from './checkpoints.js';
 import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE } from './layout.js';
 import type { StreamRegistry } from './registry.js';
@@ -51,6 +52,10 @@ export interface RunOptions {
   readonly onAttemptEnd: (id: string) => void;
   /** Coordinator-wide services handed to every stream. */
   readonly shared: SharedHandles;
+  /** The process-level file locks workers take through their services channel. */
+  readonly processLocks: ProcessLocks;
+  /** A fresh isolated directory for an attempt of stream `id`, or undefined when isolation is off. */
+  readonly allocateDirectory: (id: string) => string | undefined;
 }
 
 interface Stream {
@@ -186,6 +191,7 @@ export class Run {
       resume: s.details,
       runId: this.id,
       shared: this.#options.shared,
+      directory: this.#options.allocateDirectory(s.spec.id),
     };
     this.#heartbeats?.watch(
       s.spec.id,
@@ -209,7 +215,15 @@ export class Run {
       return;
     }
     this.#ports.add(request.port);
-    serve({ recordDetails: (details) => void (s.attempt === attempt && (s.details = details)) }, request.port);
+    const { processLocks } = this.#options;
+    serve(
+      {
+        recordDetails: (details) => void (s.attempt === attempt && (s.details = details)),
+        acquireProcessLock: (path, holder, timeoutMs) => processLocks.acquire(path, holder, timeoutMs),
+        releaseProcessLock: (path, holder) => processLocks.release(path, holder),
+      },
+      request.port,
+    );
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {

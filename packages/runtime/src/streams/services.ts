@@ -12,6 +12,10 @@ import * as Comlink from 'comlink';
 export interface MainServices {
   /** Keeps the latest heartbeat details of the stream (handed to a restarted attempt). */
   recordDetails(details: unknown): void;
+  /** Holds `path`'s lock file for thread `holder` (the main thread refreshes it). */
+  acquireProcessLock(path: string, holder: number, timeoutMs: number): Promise<void>;
+  /** Drops one hold of `path`'s lock file by thread `holder`. */
+  releaseProcessLock(path: string, holder: number): Promise<void>;
 }
 
 /** Which stream attempt a services channel belongs to. */

@@ -1,4 +1,5 @@
 /** The message a stream task carries into a worker, and the outcome it carries back. */
+import type { FileLockManagerHandle } from '../fs/file-lock-manager.js';
 import type { ImmutableStateHandle } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationHandle } from '../protocols/resource-negotiation.js';
 import type { RunHandles } from './layout.js';
@@ -7,6 +8,7 @@ import type { RunHandles } from './layout.js';
 export interface SharedHandles {
   readonly state: ImmutableStateHandle;
   readonly resources: ResourceNegotiationHandle | undefined;
+  readonly fileLocks: FileLockManagerHandle;
 }
 import type { StreamErrorInfo } from './types.js';
 
@@ -25,6 +27,8 @@ export interface StreamTask {
   /** Id of the run, to address the lazily opened services channel. */
   readonly runId: number;
   readonly shared: SharedHandles;
+  /** The attempt's isolated directory, if isolation is on. */
+  readonly directory: string | undefined;
 }
 
 /** How an attempt ended, as the worker reports it. */

@@ -2,6 +2,7 @@
  * Public types of the streams layer: what a caller hands the coordinator and what it gets back.
  * Durations are milliseconds; instants are epoch milliseconds.
  */
+import type { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ImmutableStateManager } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
@@ -135,6 +136,10 @@ export interface StreamContext {
   readonly state: ImmutableStateManager<Record<string, unknown>>;
   /** The coordinator's resource pool, when it was created with `resources`. */
   readonly resources: ResourceNegotiationProtocol | undefined;
+  /** File locks shared with the coordinator and every other stream (and other processes). */
+  readonly fileLocks: FileLockManager;
+  /** This attempt's own directory, when the coordinator was created with `isolation`. */
+  readonly directory: string | undefined;
 }
 
 /** A stream function, as a stream module exports it. */

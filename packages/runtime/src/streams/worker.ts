@@ -12,6 +12,7 @@ import { loadStreamFunction } from './loader.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
+import type { StreamContext } from './types.js';
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
@@ -20,16 +21,22 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
   memory.stamp(task.index, STARTED);
   memory.set(task.index, STATE, RUNNING);
   const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
+  let ctx: StreamContext | undefined;
   try {
-    const ctx = createContext({
+    ctx = createContext({
       id: task.id,
       index: task.index,
       attempt: task.attempt,
       resume: task.resume,
       memory,
       shared: task.shared,
+      directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
+        processLocks: {
+          acquire: (path, holder, timeoutMs) => services.remote.acquireProcessLock(path, holder, timeoutMs),
+          release: (path, holder) => services.remote.releaseProcessLock(path, holder),
+        },
       },
     });
     ctx.heartbeat();
@@ -41,6 +48,8 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
   } catch (error) {
     return { ok: false, error: errorInfo(error) };
   } finally {
+    // The stream is over: what it still holds goes back, as if its thread had ended.
+    await ctx?.fileLocks.close().catch(() => {});
     recoverLocksOf(threadId);
     services.close();
   }

@@ -35,13 +35,28 @@ export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number)
   entry.words.add(wordIndex);
 }
 
+/** Frees what a dead thread held in some other lock structure; returns how many it freed. */
+export type RecoveryHook = (deadToken: number, threadId: number) => number;
+const hooks = new Set<RecoveryHook>();
+
+/**
+ * Adds a structure (a file-lock table, say) to what {@link recoverLocksOf} repairs when a
+ * thread dies. Returns a function that removes it.
+ */
+export function onThreadDeath(hook: RecoveryHook): () => void {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}
+
 /**
  * Marks every known lock still held by thread `threadId` as owner-died and wakes a waiter on
- * each. Call it once that thread is gone. Returns how many locks it recovered.
+ * each, and runs the {@link onThreadDeath} hooks. Call it once that thread is gone. Returns how
+ * many locks it recovered.
  */
 export function recoverLocksOf(threadId: number): number {
   const dead = tokenOf(threadId);
   let recovered = 0;
+  for (const hook of hooks) recovered += hook(dead, threadId);
   for (const entry of known) {
     const buffer = entry.buffer.deref();
     if (buffer === undefined) continue;

@@ -1,0 +1,158 @@
+/**
+ * DirectoryIsolation: one directory per stream, so streams never write over each other, and a
+ * merge at the end that copies every stream's files into one tree and reports conflicts.
+ *
+ * Each `allocateStreamDirectory(id)` call makes a fresh directory (`<root>/<id>/attempt-<n>`):
+ * a restarted stream's new attempt never shares a directory with a zombie predecessor. The
+ * merge reads each stream's newest attempt.
+ *
+ * Merge rules: a relative path written by one stream is copied; written by several with the
+ * same bytes, copied once; with different bytes, it is a conflict, handled by `onConflict`:
+ * `'error'` (default: a MergeConflictError listing every conflict, nothing copied), `'rename'`
+ * (every version kept as `name.<streamId>.ext`), or a resolver returning the bytes to write.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InvalidArgumentError, MergeConflictError, type MergeConflict } from '../shared/errors.js';
+import { nonEmptyString, optionsObject } from '../shared/validate.js';
+
+/** One version of a conflicting path, as a resolver sees it. */
+export interface ConflictVersion {
+  readonly streamId: string;
+  /** Absolute path of that stream's file. */
+  readonly file: string;
+}
+
+/** Decides what to write at a conflicting path. */
+export type ConflictResolver = (path: string, versions: readonly ConflictVersion[]) => string | Uint8Array | Promise<string | Uint8Array>;
+
+/** Options of {@link DirectoryIsolation.mergeStreamOutputs}. */
+export interface MergeOptions {
+  /** Copy the merged tree here (created if missing). Without it, the merge only reports. */
+  readonly into?: string;
+  /** What to do with paths written differently by several streams. Default 'error'. */
+  readonly onConflict?: 'error' | 'rename' | ConflictResolver;
+}
+
+/** What the merge found for one stream. */
+export interface MergeEntry {
+  readonly streamId: string;
+  readonly directory: string;
+  /** Files the stream wrote, relative to its directory, sorted. */
+  readonly files: readonly string[];
+  /** Of those, the ones another stream wrote with different content. */
+  readonly conflicts: readonly string[];
+}
+
+/** Per-stream directories with a conflict-reporting merge. See the module documentation. */
+export class DirectoryIsolation {
+  /** The directory every stream directory lives under. */
+  readonly root: string;
+  readonly #ownsRoot: boolean;
+  readonly #latest = new Map<string, string>();
+  readonly #attempts = new Map<string, number>();
+
+  /** @param options.root where stream directories go. Default: a fresh directory under the OS temp dir. */
+  constructor(options?: { readonly root?: string }) {
+    const o = optionsObject('options', options);
+    if (o.root === undefined) {
+      this.root = mkdtempSync(join(tmpdir(), 'tributary-'));
+      this.#ownsRoot = true;
+    } else {
+      this.root = resolve(nonEmptyString('options.root', o.root));
+      mkdirSync(this.root, { recursive: true });
+      this.#ownsRoot = false;
+    }
+  }
+
+  /** Creates and returns a fresh directory for `streamId` (a new one on every call). */
+  allocateStreamDirectory(streamId: string): string {
+    checkStreamId(streamId);
+    const attempt = (this.#attempts.get(streamId) ?? 0) + 1;
+    const directory = join(this.root, streamId, `attempt-${attempt}`);
+    mkdirSync(directory, { recursive: true });
+    this.#attempts.set(streamId, attempt);
+    this.#latest.set(streamId, directory);
+    return directory;
+  }
+
+  /** The newest directory of `streamId`, if it has one. */
+  directoryOf(streamId: string): string | undefined {
+    return this.#latest.get(streamId);
+  }
+
+  /** Merges every stream's newest directory. See the module documentation. */
+  async mergeStreamOutputs(options?: MergeOptions): Promise<MergeEntry[]> {
+    const o = optionsObject('options', options);
+    const policy = o.onConflict ?? 'error';
+    if (policy !== 'error' && policy !== 'rename' && typeof policy !== 'function') {
+      throw new InvalidArgumentError(`options.onConflict must be 'error', 'rename' or a function`);
+    }
+    const streams = await Promise.all(
+      [...this.#latest].map(async ([streamId, directory]) => ({ streamId, directory, files: await listFiles(directory) })),
+    );
+    // path -> content hash -> streams that wrote it
+    const versions = new Map<string, Map<string, ConflictVersion[]>>();
+    for (const s of streams) {
+      for (const file of s.files) {
+        const absolute = join(s.directory, file);
+        const digest = createHash('sha256').update(await readFile(absolute)).digest('hex');
+        const byHash = versions.get(file) ?? new Map<string, ConflictVersion[]>();
+        versions.set(file, byHash);
+        byHash.set(digest, [...(byHash.get(digest) ?? []), { streamId: s.streamId, file: absolute }]);
+      }
+    }
+    const conflicts: MergeConflict[] = [...versions]
+      .filter(([, byHash]) => byHash.size > 1)
+      .map(([path, byHash]) => ({ path, streams: [...byHash.values()].flat().map((v) => v.streamId) }));
+    if (o.into !== undefined) {
+      // Everything is decided before anything is copied: a refused merge leaves `into` untouched.
+      if (conflicts.length > 0 && policy === 'error') throw new MergeConflictError(conflicts);
+      await copyMerged(resolve(o.into), versions, policy);
+    }
+    const conflicted = new Set(conflicts.map((c) => c.path));
+    return streams.map((s) => ({ ...s, conflicts: s.files.filter((f) => conflicted.has(f)) }));
+  }
+
+  /** Removes the stream directories (and the root, if this instance made it). */
+  cleanup(): void {
+    if (this.#ownsRoot) rmSync(this.root, { recursive: true, force: true });
+    else for (const streamId of this.#attempts.keys()) rmSync(join(this.root, streamId), { recursive: true, force: true });
+    this.#latest.clear();
+    this.#attempts.clear();
+  }
+}
+
+function checkStreamId(streamId: string): void {
+  nonEmptyString('streamId', streamId);
+  if (isAbsolute(streamId) || streamId.includes('/') || streamId.includes('\\') || streamId === '.' || streamId === '..' || streamId.includes('\0')) {
+    throw new InvalidArgumentError(`streamId ${JSON.stringify(streamId)} would escape the isolation root; use a plain name without slashes or dots-only`);
+  }
+}
+
+async function listFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(directory, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(sep).join('/'))
+    .sort();
+}
+
+async function copyMerged(into: string, versions: Map<string, Map<string, ConflictVersion[]>>, policy: NonNullable<MergeOptions['onConflict']>): Promise<void> {
+  for (const [path, byHash] of versions) {
+    const target = join(into, path);
+    await mkdir(join(target, '..'), { recursive: true });
+    const groups = [...byHash.values()];
+    if (groups.length === 1) {
+      await copyFile(groups[0]![0]!.file, target);
+    } else if (policy === 'rename') {
+      const ext = extname(path);
+      for (const v of groups.flat()) await copyFile(v.file, `${target.slice(0, target.length - ext.length)}.${v.streamId}${ext}`);
+    } else if (typeof policy === 'function') {
+      await writeFile(target, await policy(path, groups.flat()));
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * FileLockManager: file locks that hold across threads *and* processes (the spec's race
+ * prevention). Two levels, always taken in this order:
+ *
+ * 1. **Threads of this process**: a reader/writer lock in a shared-memory table keyed by the
+ *    file's real path (`lock-table.ts`), so `ctx.fileLocks` in streams and the coordinator's own
+ *    manager exclude each other without messages; two spellings of one file are one lock.
+ * 2. **Processes**: an exclusive lock file next to the target (`process-lock.ts`), held by this
+ *    process's main thread for as long as any of its threads holds the file.
+ *
+ * **Modes.** `write` is exclusive everywhere. `read` is shared among the threads of one
+ * process; across processes every lock is exclusive (the lock file has one owner).
+ *
+ * **Waiting.** `acquireFileLock` waits up to `timeoutMs` (default 30 s), then rejects with
+ * `ConflictError`; an `AbortSignal` stops it early. Locks are not re-entrant, but independent
+ * async tasks of one thread may contend for the same file and queue like threads.
+ *
+ * **Failure.** Locks a thread holds when it dies are cleared by the thread that watched it
+ * (see `watchWorker`); a process killed holding a lock file loses it to the next process at
+ * once on the same host, or after `staleMs` across hosts.
+ *
+ * @example
+ * ```ts
+ * const locks = new FileLockManager();
+ * {
+ *   await using lock = await locks.acquireFileLock('data.txt', 'write');
+ *   await appendFile('data.txt', 'line\n');
+ * }
+ * ```
+ */
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { ConflictError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
+import { adopt, claimRegion, type Handle } from '../shared/handle.js';
+import { currentToken, onMainThread } from '../shared/thread.js';
+import { integerIn, nonEmptyString, nonNegativeFinite, optionsObject, positiveFinite } from '../shared/validate.js';
+import { startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
+import { onThreadDeath } from '../sync/robust.js';
+import { LockTable, tableBytes, type LockMode, type LockTableShape } from './lock-table.js';
+import { ProcessLockBroker, type ProcessLocks } from './process-locks.js';
+
+/** Options of a {@link FileLockManager}. */
+export interface FileLockManagerOptions {
+  /** Default wait for a lock, ms. Default 30,000. */
+  readonly timeoutMs?: number;
+  /** Age after which another host's lock file counts as abandoned, ms. Default 10,000. */
+  readonly staleMs?: number;
+  /** Files that can be locked (or waited for) at once in this process. Default 256. */
+  readonly maxFiles?: number;
+  /** Longest real path, in UTF-8 bytes. Default 1,024. */
+  readonly maxPathBytes?: number;
+  /**
+   * Also exclude other processes through a lock file. Default true; false when only this
+   * process touches the files (thread-level locks alone are ~100x cheaper).
+   */
+  readonly crossProcess?: boolean;
+}
+
+/** Structured-cloneable description of a {@link FileLockManager}'s thread-level table. */
+export interface FileLockManagerHandle extends Handle<'FileLockManager'>, LockTableShape {
+  readonly timeoutMs: number;
+  readonly crossProcess: boolean;
+}
+
+/** A held file lock. Release it with `release()` or `await using`. */
+export class FileLock implements AsyncDisposable {
+  /** The file's real path. */
+  readonly path: string;
+  readonly mode: LockMode;
+  #release: (() => Promise<void>) | undefined;
+
+  /** @internal */
+  constructor(path: string, mode: LockMode, release: () => Promise<void>) {
+    this.path = path;
+    this.mode = mode;
+    this.#release = release;
+  }
+
+  /** Whether this lock is still held. */
+  get held(): boolean {
+    return this.#release !== undefined;
+  }
+
+  /** Releases the lock. Idempotent: a second call does nothing. */
+  async release(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    await release?.();
+  }
+
+  /** `await using lock = await manager.acquireFileLock(...)` releases at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+}
+
+/** File locks across threads and processes. See the module documentation. */
+export class FileLockManager {
+  readonly #handle: FileLockManagerHandle;
+  readonly #table: LockTable;
+  readonly #processLocks: ProcessLocks;
+  readonly #broker: ProcessLockBroker | undefined;
+  readonly #held = new Set<FileLock>();
+  readonly #stopRecovery: (() => void) | undefined;
+  #closed = false;
+
+  /** A manager with its own lock table (main thread). */
+  constructor(options?: FileLockManagerOptions) {
+    const o = optionsObject('options', options);
+    const timeoutMs = o.timeoutMs === undefined ? 30_000 : nonNegativeFinite('options.timeoutMs', o.timeoutMs);
+    const staleMs = o.staleMs === undefined ? 10_000 : positiveFinite('options.staleMs', o.staleMs);
+    const shape: LockTableShape = {
+      slots: o.maxFiles === undefined ? 256 : integerIn('options.maxFiles', o.maxFiles, 1, 1 << 16),
+      maxPathBytes: o.maxPathBytes === undefined ? 1024 : integerIn('options.maxPathBytes', o.maxPathBytes, 16, 1 << 16),
+    };
+    if (o.crossProcess !== undefined && typeof o.crossProcess !== 'boolean') throw new InvalidArgumentError('options.crossProcess must be a boolean');
+    const crossProcess = o.crossProcess ?? true;
+    const claim = claimRegion('FileLockManager', tableBytes(shape));
+    this.#handle = claim.fresh ? { ...claim.handle, ...shape, timeoutMs, crossProcess } : (claim.handle as FileLockManagerHandle);
+    this.#table = new LockTable(this.#handle, this.#handle);
+    const remote = adoptedProcessLocks;
+    adoptedProcessLocks = undefined;
+    if (remote !== undefined) {
+      this.#processLocks = remote;
+    } else {
+      if (!onMainThread) throw new InvalidStateError('create a FileLockManager on the main thread; workers get one from a handle (ctx.fileLocks)');
+      const table = this.#table;
+      const broker = new ProcessLockBroker(staleMs);
+      this.#broker = broker;
+      this.#processLocks = broker;
+      // A worker that dies holding file locks: clear its table entries and drop its process holds.
+      this.#stopRecovery = onThreadDeath((token, deadThread) => table.recover(token) + broker.releaseAllOf(deadThread));
+    }
+  }
+
+  /**
+   * The same table seen from a worker, with process-level locks taken through `processLocks`
+   * (the coordinator's services proxy).
+   */
+  static from(handle: FileLockManagerHandle, processLocks: ProcessLocks): FileLockManager {
+    adoptedProcessLocks = processLocks;
+    try {
+      return adopt(handle, () => new FileLockManager());
+    } finally {
+      adoptedProcessLocks = undefined;
+    }
+  }
+
+  /** The structured-cloneable handle of the thread-level table. */
+  get handle(): FileLockManagerHandle {
+    return this.#handle;
+  }
+
+  /** The broker of this process's lock files (main thread manager only). @internal */
+  get processLocks(): ProcessLocks {
+    return this.#processLocks;
+  }
+
+  /**
+   * Locks `path` for `mode`, waiting up to `options.timeoutMs` (default: the manager's).
+   * @throws ConflictError when it cannot be had in time; InvalidArgumentError for a bad mode,
+   * an empty path, a directory, or a path in a directory that does not exist.
+   */
+  async acquireFileLock(path: string, mode: LockMode = 'write', options?: WaitOptions): Promise<FileLock> {
+    if (this.#closed) throw new InvalidStateError('this FileLockManager is closed');
+    nonEmptyString('path', path);
+    if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`mode must be 'read' or 'write', got ${JSON.stringify(mode)}`);
+    const timeoutMs = options?.timeoutMs ?? this.#handle.timeoutMs;
+    const ctx = startWait(`acquireFileLock(${path}, '${mode}')`, { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) });
+    const real = await resolveFile(path);
+    const table = this.#table;
+    const bytes = table.encode(real);
+    const slot = table.enter(bytes, await table.tableLock.lockAsync({ timeoutMs }));
+    const leave = async (): Promise<void> => table.leave(slot, await table.tableLock.lockAsync({ timeoutMs: 10_000 }));
+    try {
+      if (mode === 'write') table.writerWaiting(slot, 1);
+      try {
+        await untilAsync(ctx, () => table.step(slot, mode, currentToken));
+      } finally {
+        if (mode === 'write') table.writerWaiting(slot, -1);
+      }
+    } catch (error) {
+      await leave();
+      throw asConflict(error, real);
+    }
+    const crossProcess = this.#handle.crossProcess;
+    try {
+      if (crossProcess) await this.#processLocks.acquire(real, threadId, Math.max(0, ctx.deadline - Date.now()));
+    } catch (error) {
+      table.release(slot, mode, currentToken);
+      await leave();
+      throw asConflict(error, real);
+    }
+    const lock: FileLock = new FileLock(real, mode, async () => {
+      this.#held.delete(lock);
+      table.release(slot, mode, currentToken);
+      await leave();
+      if (crossProcess) await this.#processLocks.release(real, threadId);
+    });
+    this.#held.add(lock);
+    return lock;
+  }
+
+  /** Releases every lock this manager holds (and, on the main thread, stops recovery). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#held].map((l) => l.release()));
+    this.#stopRecovery?.();
+    await this.#broker?.releaseAll();
+  }
+}
+
+// Hand-off from `from` to the constructor, beside `adopt`'s (one constructor runs at a time).
+let adoptedProcessLocks: ProcessLocks | undefined;
+
+/** The real path of `path`; for a file that does not exist yet, its real directory + name. */
+async function resolveFile(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    const real = await realpath(absolute);
+    if ((await stat(real)).isDirectory()) {
+      throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
+    }
+    return real;
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  try {
+    return join(await realpath(dirname(absolute)), basename(absolute));
+  } catch {
+    throw new InvalidArgumentError(`cannot lock ${path}: its directory does not exist`);
+  }
+}
+
+function asConflict(error: unknown, path: string): unknown {
+  if (error instanceof TimeoutError) {
+    return new ConflictError(`${path} could not be locked in time: another holder kept it; raise timeoutMs or release it sooner`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,196 @@
+/**
+ * The process-level half of file locking: an exclusive lock file next to the target
+ * (`<target>.tributary-lock`), created atomically with its owner record by `link()`ing a
+ * finished temporary file into place (so nobody ever reads a half-written record).
+ *
+ * **Staleness.** A lock is stale when its owner is provably gone: on the same host, its pid is
+ * dead or now belongs to a process started at another time (Linux `/proc/<pid>/stat`); on
+ * another host (a shared file system), its mtime, refreshed every `staleMs / 3` by the holder's
+ * main thread, is older than `staleMs`. A SIGKILLed holder on this host is detected at once.
+ *
+ * **Single-winner reclaim.** To take over a stale lock whose record has token T, a process must
+ * first create `<lock>.<T>.reclaim` exclusively. The name is unique to that stale instance, so
+ * exactly one process wins; the winner re-reads the lock, removes it only if it still holds T,
+ * and removes its marker. A reclaimer that dies mid-way leaves a marker whose own staleness is
+ * judged the same way (recursively), so no crash can wedge the lock. Two holders cannot result.
+ *
+ * Waiting for a lock held by another process polls with backoff (processes share no memory to
+ * park on); every wait is bounded by a timeout or an AbortSignal.
+ */
+import { randomUUID } from 'node:crypto';
+import { link, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { now } from '../shared/clock.js';
+import { AbortedError, ConflictError } from '../shared/errors.js';
+
+/** What a lock file says about its owner. */
+interface OwnerRecord {
+  readonly token: string;
+  readonly pid: number;
+  readonly host: string;
+  /** Start time of the owner process (Linux clock ticks since boot), if known. */
+  readonly start: string | undefined;
+  readonly acquiredAt: number;
+}
+
+/** Options of {@link ProcessLock.acquire}. */
+export interface ProcessLockOptions {
+  readonly staleMs: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+const SUFFIX = '.tributary-lock';
+const HOST = hostname();
+const MAX_RECLAIM_DEPTH = 4;
+
+/** Start time of process `pid` from /proc (Linux), or undefined where unknown. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); fields after the parenthesised command name are space-separated.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+const SELF_START = processStart(process.pid);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether `record` (read from `path`) names an owner that is provably gone. */
+function isStale(record: OwnerRecord | undefined, path: string, staleMs: number): boolean {
+  if (record !== undefined && record.host === HOST) {
+    if (!isAlive(record.pid)) return true;
+    const start = processStart(record.pid);
+    return record.start !== undefined && start !== undefined && start !== record.start;
+  }
+  // Another host, or a record we cannot read: only the mtime can tell.
+  try {
+    return now() - statSync(path).mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}
+
+async function readRecord(path: string): Promise<OwnerRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as OwnerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates `path` holding `record`, atomically; false if it exists. */
+async function createExclusive(path: string, record: OwnerRecord): Promise<boolean> {
+  const temp = `${path}.${record.token}.tmp`;
+  await writeFile(temp, JSON.stringify(record));
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
+
+/**
+ * Removes the stale lock at `path` (whose record is `stale`) if this process wins the reclaim.
+ * Either way the caller simply tries to create the lock again.
+ */
+async function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: number, depth = 0): Promise<void> {
+  const marker = `${path}.${stale.token}.reclaim`;
+  if (!(await createExclusive(marker, mine))) {
+    // Someone else is reclaiming this very instance. If they died doing it, reclaim their marker.
+    const other = await readRecord(marker);
+    if (depth < MAX_RECLAIM_DEPTH && other !== undefined && isStale(other, marker, staleMs)) {
+      await reclaim(marker, other, mine, staleMs, depth + 1);
+    }
+    return;
+  }
+  try {
+    const current = await readRecord(path);
+    if (current?.token === stale.token) await unlinkIfPresent(path);
+  } finally {
+    await unlinkIfPresent(marker);
+  }
+}
+
+/** An exclusive lock on a file, held by this process. */
+export class ProcessLock {
+  readonly lockPath: string;
+  readonly #record: OwnerRecord;
+  #refresh: NodeJS.Timeout | undefined;
+  #released = false;
+  /** Set if the lock file was found taken over (the holder was judged dead). */
+  compromised = false;
+
+  private constructor(lockPath: string, record: OwnerRecord, staleMs: number) {
+    this.lockPath = lockPath;
+    this.#record = record;
+    // Refreshed from this (main) thread's timers, so a stream busy with CPU in a worker does
+    // not make its lock look stale to other hosts. Unref'd: a held lock alone keeps no process alive.
+    this.#refresh = setInterval(() => void this.#touch(), Math.max(50, staleMs / 3)).unref();
+  }
+
+  /** Waits (polling with backoff) until `target`'s lock file is this process's. */
+  static async acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
+    const lockPath = `${target}${SUFFIX}`;
+    const record: OwnerRecord = { token: randomUUID(), pid: process.pid, host: HOST, start: SELF_START, acquiredAt: now() };
+    const deadline = now() + options.timeoutMs;
+    for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
+      if (await createExclusive(lockPath, record)) return new ProcessLock(lockPath, record, options.staleMs);
+      const holder = await readRecord(lockPath);
+      if (holder !== undefined && isStale(holder, lockPath, options.staleMs)) {
+        await reclaim(lockPath, holder, record, options.staleMs);
+        continue;
+      }
+      if (options.signal?.aborted) throw new AbortedError(`waiting for the lock on ${target} was aborted`, { cause: options.signal.reason });
+      const left = deadline - now();
+      if (left <= 0) {
+        throw new ConflictError(
+          `${target} stayed locked by process ${holder?.pid ?? '?'} for ${options.timeoutMs} ms; raise timeoutMs or find why it holds it so long`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+    }
+  }
+
+  /** Removes the lock file if it is still ours. Idempotent. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    clearInterval(this.#refresh);
+    const current = await readRecord(this.lockPath);
+    if (current?.token === this.#record.token) await unlinkIfPresent(this.lockPath);
+  }
+
+  async #touch(): Promise<void> {
+    const current = await readRecord(this.lockPath);
+    if (current?.token !== this.#record.token) {
+      this.compromised = true;
+      clearInterval(this.#refresh);
+      return;
+    }
+    const t = new Date();
+    await utimes(this.lockPath, t, t).catch(() => {});
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The main thread's broker of process-level file locks: one {@link ProcessLock} per file per
+ * process, counted by holder thread, taken when the first thread of this process needs it and
+ * released when the last one is done. Workers reach it through the coordinator's services
+ * (Comlink), so the lock file's refresh runs on the main thread, never on a busy worker.
+ */
+import { ProcessLock } from './process-lock.js';
+
+/** What a thread needs of the process-level locks (the broker, or a Comlink proxy of it). */
+export interface ProcessLocks {
+  /** Holds `path`'s process lock for thread `holder` (waits up to `timeoutMs`). */
+  acquire(path: string, holder: number, timeoutMs: number): Promise<void>;
+  /** Drops one hold of `path` by `holder`. */
+  release(path: string, holder: number): Promise<void>;
+}
+
+interface Entry {
+  readonly lock: Promise<ProcessLock>;
+  readonly holders: Map<number, number>;
+}
+
+/** Reference-counted process locks for every thread of this process. Main thread only. */
+export class ProcessLockBroker implements ProcessLocks {
+  readonly #staleMs: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(staleMs: number) {
+    this.#staleMs = staleMs;
+  }
+
+  async acquire(path: string, holder: number, timeoutMs: number): Promise<void> {
+    let entry = this.#entries.get(path);
+    if (entry === undefined) {
+      entry = { lock: ProcessLock.acquire(path, { staleMs: this.#staleMs, timeoutMs, signal: undefined }), holders: new Map() };
+      this.#entries.set(path, entry);
+    }
+    entry.holders.set(holder, (entry.holders.get(holder) ?? 0) + 1);
+    try {
+      await entry.lock;
+    } catch (error) {
+      await this.release(path, holder);
+      throw error;
+    }
+  }
+
+  async release(path: string, holder: number): Promise<void> {
+    const entry = this.#entries.get(path);
+    const count = entry?.holders.get(holder);
+    if (entry === undefined || count === undefined) return;
+    if (count > 1) entry.holders.set(holder, count - 1);
+    else entry.holders.delete(holder);
+    if (entry.holders.size > 0) return;
+    this.#entries.delete(path);
+    const lock = await entry.lock.catch(() => undefined);
+    await lock?.release();
+  }
+
+  /** Drops every hold of a thread that died; returns how many. */
+  releaseAllOf(holder: number): number {
+    let dropped = 0;
+    for (const [path, entry] of this.#entries) {
+      const count = entry.holders.get(holder) ?? 0;
+      for (let i = 0; i < count; i++) void this.release(path, holder);
+      dropped += count;
+    }
+    return dropped;
+  }
+
+  /** Releases every process lock this process holds. */
+  async releaseAll(): Promise<void> {
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.all(entries.map(async (e) => (await e.lock.catch(() => undefined))?.release()));
+  }
+}
