@@ -28,7 +28,7 @@
  * }
  * ```
  */
-import { realpath, stat } from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { ConflictError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
@@ -168,7 +168,7 @@ export class FileLockManager {
     if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`mode must be 'read' or 'write', got ${JSON.stringify(mode)}`);
     const timeoutMs = options?.timeoutMs ?? this.#handle.timeoutMs;
     const ctx = startWait(`acquireFileLock(${path}, '${mode}')`, { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) });
-    const real = await resolveFile(path);
+    const real = resolveFile(path);
     const table = this.#table;
     const bytes = table.encode(real);
     const slot = table.enter(bytes, await table.tableLock.lockAsync({ timeoutMs }));
@@ -214,24 +214,26 @@ export class FileLockManager {
 // Hand-off from `from` to the constructor, beside `adopt`'s (one constructor runs at a time).
 let adoptedProcessLocks: ProcessLocks | undefined;
 
-/** The real path of `path`; for a file that does not exist yet, its real directory + name. */
-async function resolveFile(path: string): Promise<string> {
+/**
+ * The real path of `path`; for a file that does not exist yet, its real directory + name.
+ * Synchronous on purpose: one realpath(3) and one stat(2) cost a few microseconds, a round
+ * trip through libuv's thread pool tens of them, and this is on every acquire.
+ */
+function resolveFile(path: string): string {
   const absolute = resolve(path);
+  let real: string;
   try {
-    const real = await realpath(absolute);
-    if ((await stat(real)).isDirectory()) {
-      throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
-    }
-    return real;
+    real = realpathSync.native(absolute);
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    try {
+      return join(realpathSync.native(dirname(absolute)), basename(absolute));
+    } catch {
+      throw new InvalidArgumentError(`cannot lock ${path}: its directory does not exist`);
+    }
   }
-  try {
-    return join(await realpath(dirname(absolute)), basename(absolute));
-  } catch {
-    throw new InvalidArgumentError(`cannot lock ${path}: its directory does not exist`);
-  }
+  if (statSync(real).isDirectory()) throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
+  return real;
 }
 
 function asConflict(error: unknown, path: string): unknown {

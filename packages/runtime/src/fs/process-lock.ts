@@ -15,11 +15,12 @@
  * judged the same way (recursively), so no crash can wedge the lock. Two holders cannot result.
  *
  * Waiting for a lock held by another process polls with backoff (processes share no memory to
- * park on); every wait is bounded by a timeout or an AbortSignal.
+ * park on); every wait is bounded by a timeout or an AbortSignal. The file operations
+ * themselves are synchronous: each is one system call of a few microseconds, where a round trip
+ * through libuv's thread pool costs tens of them, several times per acquire.
  */
 import { randomUUID } from 'node:crypto';
-import { link, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
-import { readFileSync, statSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { now } from '../shared/clock.js';
 import { AbortedError, ConflictError } from '../shared/errors.js';
@@ -83,54 +84,55 @@ function isStale(record: OwnerRecord | undefined, path: string, staleMs: number)
   }
 }
 
-async function readRecord(path: string): Promise<OwnerRecord | undefined> {
+function readRecord(path: string): OwnerRecord | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as OwnerRecord;
+    return JSON.parse(readFileSync(path, 'utf8')) as OwnerRecord;
   } catch {
     return undefined;
   }
 }
 
 /** Creates `path` holding `record`, atomically; false if it exists. */
-async function createExclusive(path: string, record: OwnerRecord): Promise<boolean> {
+function createExclusive(path: string, record: OwnerRecord): boolean {
   const temp = `${path}.${record.token}.tmp`;
-  await writeFile(temp, JSON.stringify(record));
+  writeFileSync(temp, JSON.stringify(record));
   try {
-    await link(temp, path);
+    linkSync(temp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    await unlink(temp).catch(() => {});
+    unlinkIfPresent(temp);
   }
 }
 
-async function unlinkIfPresent(path: string): Promise<void> {
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /**
  * Removes the stale lock at `path` (whose record is `stale`) if this process wins the reclaim.
  * Either way the caller simply tries to create the lock again.
  */
-async function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: number, depth = 0): Promise<void> {
+function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: number, depth = 0): void {
   const marker = `${path}.${stale.token}.reclaim`;
-  if (!(await createExclusive(marker, mine))) {
+  if (!createExclusive(marker, mine)) {
     // Someone else is reclaiming this very instance. If they died doing it, reclaim their marker.
-    const other = await readRecord(marker);
+    const other = readRecord(marker);
     if (depth < MAX_RECLAIM_DEPTH && other !== undefined && isStale(other, marker, staleMs)) {
-      await reclaim(marker, other, mine, staleMs, depth + 1);
+      reclaim(marker, other, mine, staleMs, depth + 1);
     }
     return;
   }
   try {
-    const current = await readRecord(path);
-    if (current?.token === stale.token) await unlinkIfPresent(path);
+    if (readRecord(path)?.token === stale.token) unlinkIfPresent(path);
   } finally {
-    await unlinkIfPresent(marker);
+    unlinkIfPresent(marker);
   }
 }
 
@@ -148,7 +150,7 @@ export class ProcessLock {
     this.#record = record;
     // Refreshed from this (main) thread's timers, so a stream busy with CPU in a worker does
     // not make its lock look stale to other hosts. Unref'd: a held lock alone keeps no process alive.
-    this.#refresh = setInterval(() => void this.#touch(), Math.max(50, staleMs / 3)).unref();
+    this.#refresh = setInterval(() => this.#touch(), Math.max(50, staleMs / 3)).unref();
   }
 
   /** Waits (polling with backoff) until `target`'s lock file is this process's. */
@@ -157,10 +159,10 @@ export class ProcessLock {
     const record: OwnerRecord = { token: randomUUID(), pid: process.pid, host: HOST, start: SELF_START, acquiredAt: now() };
     const deadline = now() + options.timeoutMs;
     for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
-      if (await createExclusive(lockPath, record)) return new ProcessLock(lockPath, record, options.staleMs);
-      const holder = await readRecord(lockPath);
+      if (createExclusive(lockPath, record)) return new ProcessLock(lockPath, record, options.staleMs);
+      const holder = readRecord(lockPath);
       if (holder !== undefined && isStale(holder, lockPath, options.staleMs)) {
-        await reclaim(lockPath, holder, record, options.staleMs);
+        reclaim(lockPath, holder, record, options.staleMs);
         continue;
       }
       if (options.signal?.aborted) throw new AbortedError(`waiting for the lock on ${target} was aborted`, { cause: options.signal.reason });
@@ -179,18 +181,20 @@ export class ProcessLock {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#refresh);
-    const current = await readRecord(this.lockPath);
-    if (current?.token === this.#record.token) await unlinkIfPresent(this.lockPath);
+    if (readRecord(this.lockPath)?.token === this.#record.token) unlinkIfPresent(this.lockPath);
   }
 
-  async #touch(): Promise<void> {
-    const current = await readRecord(this.lockPath);
-    if (current?.token !== this.#record.token) {
+  #touch(): void {
+    if (readRecord(this.lockPath)?.token !== this.#record.token) {
       this.compromised = true;
       clearInterval(this.#refresh);
       return;
     }
     const t = new Date();
-    await utimes(this.lockPath, t, t).catch(() => {});
+    try {
+      utimesSync(this.lockPath, t, t);
+    } catch {
+      // Gone between the read and the touch: the next touch reports it compromised.
+    }
   }
 }
