@@ -100,3 +100,15 @@ export {
 } from './fs/file-lock-manager.js';
 export type { LockMode } from './fs/lock-table.js';
 export type { ProcessLocks } from './fs/process-locks.js';
+export {
+  ImplementationAgent,
+  type AgentOptions,
+  type AgentProtocol,
+  type CoordinationConfig,
+  type IsolationMode,
+  type StateManagement,
+  type TaskOutcome,
+  type TaskRequest,
+  type TaskType,
+} from './agent/implementation-agent.js';
+export type { FeaturePartInput, FeaturePartResult } from './agent/implement-feature.js';
