@@ -112,3 +112,5 @@ export {
   type TaskType,
 } from './agent/implementation-agent.js';
 export type { FeaturePartInput, FeaturePartResult } from './agent/implement-feature.js';
+export type { TraceEvent } from './shared/trace.js';
+export type { TraceDocument } from './streams/tracer.js';

@@ -20,7 +20,8 @@
  * through libuv's thread pool costs tens of them, several times per acquire.
  */
 import { randomUUID } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { now } from '../shared/clock.js';
 import { AbortedError, ConflictError } from '../shared/errors.js';
@@ -136,6 +137,49 @@ function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: n
   }
 }
 
+// Waiting processes queue through marker files `<lock>.waiting.<since>.<pid>.<token>`; `since`
+// (zero-padded epoch ms, then a per-process counter) orders them.
+const WAITING = '.waiting.';
+let queued = 0;
+
+/** Leaves this process's place in the queue for `lockPath`; returns the marker's path. */
+function queueUp(lockPath: string, record: OwnerRecord): string {
+  const since = `${String(now()).padStart(15, '0')}-${String(queued++).padStart(6, '0')}`;
+  const marker = `${lockPath}${WAITING}${since}.${record.pid}.${record.token}`;
+  writeFileSync(marker, JSON.stringify(record));
+  return marker;
+}
+
+/** Queue markers of live waiters for `lockPath`, oldest first (stale ones are removed). */
+function waiters(lockPath: string, staleMs: number): string[] {
+  const prefix = `${basename(lockPath)}${WAITING}`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(lockPath)).filter((n) => n.startsWith(prefix)).sort();
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => join(dirname(lockPath), n))
+    .filter((marker) => {
+      if (!isStale(readRecord(marker), marker, staleMs)) return true;
+      unlinkIfPresent(marker);
+      return false;
+    });
+}
+
+/** Whether live waiters queued before `mine` (any waiter at all when this one has no marker). */
+function waitersAhead(lockPath: string, mine: string | undefined, staleMs: number): boolean {
+  const queue = waiters(lockPath, staleMs);
+  return mine === undefined ? queue.length > 0 : queue[0] !== mine && queue.includes(mine);
+}
+
+/** Whether another process waits for `target`'s lock (holders then stop handing it on). */
+export function hasForeignWaiters(target: string, staleMs: number): boolean {
+  const mine = `.${process.pid}.`;
+  return waiters(`${target}${SUFFIX}`, staleMs).some((m) => !basename(m).slice(basename(m).indexOf(WAITING)).includes(mine));
+}
+
 /** An exclusive lock on a file, held by this process. */
 export class ProcessLock {
   readonly lockPath: string;
@@ -153,26 +197,38 @@ export class ProcessLock {
     this.#refresh = setInterval(() => this.#touch(), Math.max(50, staleMs / 3)).unref();
   }
 
-  /** Waits (polling with backoff) until `target`'s lock file is this process's. */
+  /**
+   * Waits (polling with backoff) until `target`'s lock file is this process's. A process that
+   * has to wait queues: it leaves a marker, and processes that started waiting later hold back
+   * until it has had its turn (see {@link hasForeignWaiters}), so no process starves another.
+   */
   static async acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
     const lockPath = `${target}${SUFFIX}`;
     const record: OwnerRecord = { token: randomUUID(), pid: process.pid, host: HOST, start: SELF_START, acquiredAt: now() };
     const deadline = now() + options.timeoutMs;
-    for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
-      if (createExclusive(lockPath, record)) return new ProcessLock(lockPath, record, options.staleMs);
-      const holder = readRecord(lockPath);
-      if (holder !== undefined && isStale(holder, lockPath, options.staleMs)) {
-        reclaim(lockPath, holder, record, options.staleMs);
-        continue;
+    let marker: string | undefined;
+    try {
+      for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
+        if (!waitersAhead(lockPath, marker, options.staleMs) && createExclusive(lockPath, record)) {
+          return new ProcessLock(lockPath, record, options.staleMs);
+        }
+        const holder = readRecord(lockPath);
+        if (holder !== undefined && isStale(holder, lockPath, options.staleMs)) {
+          reclaim(lockPath, holder, record, options.staleMs);
+          continue;
+        }
+        marker ??= queueUp(lockPath, record);
+        if (options.signal?.aborted) throw new AbortedError(`waiting for the lock on ${target} was aborted`, { cause: options.signal.reason });
+        const left = deadline - now();
+        if (left <= 0) {
+          throw new ConflictError(
+            `${target} stayed locked by process ${holder?.pid ?? '?'} for ${options.timeoutMs} ms; raise timeoutMs or find why it holds it so long`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       }
-      if (options.signal?.aborted) throw new AbortedError(`waiting for the lock on ${target} was aborted`, { cause: options.signal.reason });
-      const left = deadline - now();
-      if (left <= 0) {
-        throw new ConflictError(
-          `${target} stayed locked by process ${holder?.pid ?? '?'} for ${options.timeoutMs} ms; raise timeoutMs or find why it holds it so long`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+    } finally {
+      if (marker !== undefined) unlinkIfPresent(marker);
     }
   }
 

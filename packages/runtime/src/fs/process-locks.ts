@@ -4,7 +4,7 @@
  * released when the last one is done. Workers reach it through the coordinator's services
  * (Comlink), so the lock file's refresh runs on the main thread, never on a busy worker.
  */
-import { ProcessLock } from './process-lock.js';
+import { hasForeignWaiters, ProcessLock } from './process-lock.js';
 
 /** What a thread needs of the process-level locks (the broker, or a Comlink proxy of it). */
 export interface ProcessLocks {
@@ -17,6 +17,15 @@ export interface ProcessLocks {
 interface Entry {
   readonly lock: Promise<ProcessLock>;
   readonly holders: Map<number, number>;
+  /** Settles when the entry is dropped (its last holder released). */
+  readonly gone: Promise<void>;
+  readonly drop: () => void;
+}
+
+function newEntry(lock: Promise<ProcessLock>): Entry {
+  let drop!: () => void;
+  const gone = new Promise<void>((resolve) => (drop = resolve));
+  return { lock, holders: new Map(), gone, drop };
 }
 
 /** Reference-counted process locks for every thread of this process. Main thread only. */
@@ -30,8 +39,16 @@ export class ProcessLockBroker implements ProcessLocks {
 
   async acquire(path: string, holder: number, timeoutMs: number): Promise<void> {
     let entry = this.#entries.get(path);
+    // Another process is queued: stop handing the lock file from thread to thread here, let
+    // it go when the current holders are done, and queue behind that process.
+    if (entry !== undefined && hasForeignWaiters(path, this.#staleMs)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([entry.gone, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      entry = this.#entries.get(path);
+    }
     if (entry === undefined) {
-      entry = { lock: ProcessLock.acquire(path, { staleMs: this.#staleMs, timeoutMs, signal: undefined }), holders: new Map() };
+      entry = newEntry(ProcessLock.acquire(path, { staleMs: this.#staleMs, timeoutMs, signal: undefined }));
       this.#entries.set(path, entry);
     }
     entry.holders.set(holder, (entry.holders.get(holder) ?? 0) + 1);
@@ -51,6 +68,7 @@ export class ProcessLockBroker implements ProcessLocks {
     else entry.holders.delete(holder);
     if (entry.holders.size > 0) return;
     this.#entries.delete(path);
+    entry.drop();
     const lock = await entry.lock.catch(() => undefined);
     await lock?.release();
   }
@@ -70,6 +88,7 @@ export class ProcessLockBroker implements ProcessLocks {
   async releaseAll(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
+    for (const e of entries) e.drop();
     await Promise.all(entries.map(async (e) => (await e.lock.catch(() => undefined))?.release()));
   }
 }

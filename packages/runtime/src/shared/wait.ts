@@ -13,6 +13,7 @@ import type { WaitableArray } from './atomics.js';
 import { now } from './clock.js';
 import { AbortedError, InvalidStateError, TimeoutError } from './errors.js';
 import { onMainThread } from './thread.js';
+import { isTracing, traceNow, traceSpan } from './trace.js';
 import { nonNegativeFinite, optionalSignal } from './validate.js';
 
 /** Options every blocking or asynchronous wait of Tributary accepts. */
@@ -78,6 +79,18 @@ const sharedLinks = new WeakMap<AbortSignal, SharedAbortLink>();
 /** Longest single blocking park while a shared abort word must be polled. */
 const SHARED_ABORT_POLL_MS = 20;
 
+// A supervised stream's thread says "alive" while it waits: a stream parked at a barrier, a
+// lock or a checkpoint is waiting, not stuck. Parks are sliced so the hook runs at least every
+// `parkSliceMs`; the one truly stuck (not parked) is the one the guardian gets.
+let parkHook: (() => void) | undefined;
+let parkSliceMs = Infinity;
+
+/** Runs `hook` at least every `sliceMs` while this thread is parked (undefined: stop). */
+export function setParkHook(hook: (() => void) | undefined, sliceMs = Infinity): void {
+  parkHook = hook;
+  parkSliceMs = hook === undefined ? Infinity : sliceMs;
+}
+
 /**
  * Ties `controller.signal` to `view[index]`: once the word is non-zero, blocking waits given
  * this signal abort within {@link SHARED_ABORT_POLL_MS} even though the thread's event loop is blocked.
@@ -116,9 +129,10 @@ export function parkSync(view: WaitableArray, index: number, expected: number | 
   if (onMainThread) {
     throw new InvalidStateError(`${ctx.what} would block the main thread's event loop; call its async variant there`);
   }
-  let slice = ctx.deadline === Infinity ? Infinity : ctx.deadline - now();
+  let slice = Math.min(parkSliceMs, ctx.deadline === Infinity ? Infinity : ctx.deadline - now());
   if (ctx.signal !== undefined && sharedLinks.has(ctx.signal)) slice = Math.min(slice, SHARED_ABORT_POLL_MS);
   atomics.wait(view, index, expected, slice);
+  parkHook?.();
   return WOKEN;
 }
 
@@ -137,7 +151,7 @@ export async function parkAsync(
 ): Promise<ParkOutcome> {
   const early = expired(ctx);
   if (early !== undefined) return early;
-  const remaining = ctx.deadline === Infinity ? Infinity : ctx.deadline - now();
+  const remaining = Math.min(parkSliceMs, ctx.deadline === Infinity ? Infinity : ctx.deadline - now());
   const parked = atomics.waitAsync(view, index, expected, remaining);
   if (!parked.async) return parked.value === 'timed-out' ? TIMED_OUT : WOKEN;
   return new Promise<ParkOutcome>((resolve) => {
@@ -159,7 +173,9 @@ export async function parkAsync(
       settled = true;
       clearTimeout(keepAlive);
       ctx.signal?.removeEventListener('abort', onAbort);
-      resolve(value === 'timed-out' ? TIMED_OUT : WOKEN);
+      parkHook?.();
+      // A slice that ran out is not the wait timing out: the caller looks again.
+      resolve(value === 'timed-out' && now() >= ctx.deadline ? TIMED_OUT : WOKEN);
     });
   });
 }
@@ -194,29 +210,41 @@ export type GiveUp<T> = () => T | undefined;
  * `spinLimit` failed attempts are retried at once before the first park.
  */
 export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>, spinLimit = 0): T {
-  for (let spins = 0; ; spins++) {
-    const result = attempt();
-    if (!(result instanceof Park)) return result;
-    if (spins < spinLimit) continue;
-    const outcome = parkSync(result.view, result.index, result.expected, ctx);
-    if (outcome !== WOKEN) {
-      const late = onGiveUp?.();
-      if (late !== undefined) return late;
-      throw waitError(ctx, outcome);
+  let parkedAt: number | undefined;
+  try {
+    for (let spins = 0; ; spins++) {
+      const result = attempt();
+      if (!(result instanceof Park)) return result;
+      if (spins < spinLimit) continue;
+      if (parkedAt === undefined && isTracing()) parkedAt = traceNow();
+      const outcome = parkSync(result.view, result.index, result.expected, ctx);
+      if (outcome !== WOKEN) {
+        const late = onGiveUp?.();
+        if (late !== undefined) return late;
+        throw waitError(ctx, outcome);
+      }
     }
+  } finally {
+    if (parkedAt !== undefined) traceSpan('wait', ctx.what, parkedAt);
   }
 }
 
 /** The asynchronous twin of {@link untilSync}. */
 export async function untilAsync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>): Promise<T> {
-  for (;;) {
-    const result = attempt();
-    if (!(result instanceof Park)) return result;
-    const outcome = await parkAsync(result.view, result.index, result.expected, ctx);
-    if (outcome !== WOKEN) {
-      const late = onGiveUp?.();
-      if (late !== undefined) return late;
-      throw waitError(ctx, outcome);
+  let parkedAt: number | undefined;
+  try {
+    for (;;) {
+      const result = attempt();
+      if (!(result instanceof Park)) return result;
+      if (parkedAt === undefined && isTracing()) parkedAt = traceNow();
+      const outcome = await parkAsync(result.view, result.index, result.expected, ctx);
+      if (outcome !== WOKEN) {
+        const late = onGiveUp?.();
+        if (late !== undefined) return late;
+        throw waitError(ctx, outcome);
+      }
     }
+  } finally {
+    if (parkedAt !== undefined) traceSpan('wait', ctx.what, parkedAt);
   }
 }

@@ -5,6 +5,7 @@
 import * as atomics from '../shared/atomics.js';
 import { AbortedError } from '../shared/errors.js';
 import { now } from '../shared/clock.js';
+import { isTracing, traceInstant } from '../shared/trace.js';
 import { Park, isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
 import { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ProcessLocks } from '../fs/process-locks.js';
@@ -41,6 +42,8 @@ export interface ContextInit {
 
 /** Slack beyond the interval an arrival waits before it stops waiting for a release. */
 const CHECKPOINT_SLACK_MS = 1_000;
+/** A traced stream records at most one heartbeat per this many ms (traces stay small). */
+const TRACE_HEARTBEAT_EVERY_MS = 10;
 
 class WorkerStreamContext implements StreamContext {
   readonly id: string;
@@ -59,6 +62,8 @@ class WorkerStreamContext implements StreamContext {
   readonly #index: number;
   readonly #memory: RunMemory;
   readonly #services: ContextInit['services'];
+  readonly #traced = isTracing();
+  #lastTracedBeat = 0;
 
   constructor(init: ContextInit) {
     this.id = init.id;
@@ -84,8 +89,13 @@ class WorkerStreamContext implements StreamContext {
 
   heartbeat(details?: unknown): void {
     // One store of a small integer: no message, no allocation.
-    atomics.store(this.#words, this.#heartbeatWord, now() - this.#epochMs + 1);
+    const t = now();
+    atomics.store(this.#words, this.#heartbeatWord, t - this.#epochMs + 1);
     if (details !== undefined) this.#services.recordDetails(details);
+    if (this.#traced && t - this.#lastTracedBeat >= TRACE_HEARTBEAT_EVERY_MS) {
+      this.#lastTracedBeat = t;
+      traceInstant('heartbeat', 'heartbeat', { stream: this.id });
+    }
   }
 
   progress(fraction: number, details?: unknown): void {

@@ -17,7 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
-import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
+import { InvalidArgumentError, InvalidStateError, StreamError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import { DirectoryIsolation } from '../fs/directory-isolation.js';
 import { FileLockManager, type FileLockManagerOptions } from '../fs/file-lock-manager.js';
@@ -27,6 +27,7 @@ import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.j
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { createStreamPool } from './pool.js';
 import { isServicesRequest } from './services.js';
+import { Tracer, type TraceDocument } from './tracer.js';
 import { StreamRegistry } from './registry.js';
 import { Run, type RestartBudget, type RunStats, type Supervision } from './run.js';
 import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from './types.js';
@@ -58,6 +59,8 @@ export interface CoordinatorOptions {
   readonly fileLocks?: FileLockManagerOptions;
   /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. */
   readonly isolation?: boolean | { readonly root?: string };
+  /** Records a Chrome trace of every run (`coordinator.traceDocument()`). Default false. */
+  readonly trace?: boolean;
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
@@ -86,6 +89,8 @@ export class StreamCoordinator implements AsyncDisposable {
   #convergenceTime = 0;
   #lastStats: RunStats = { recoveryAttempts: 0 };
   #closed = false;
+  readonly #tracer: Tracer | undefined;
+  readonly #maxThreads: number;
 
   constructor(options?: CoordinatorOptions) {
     const o = optionsObject('options', options);
@@ -98,6 +103,8 @@ export class StreamCoordinator implements AsyncDisposable {
     this.resources = o.resources === undefined ? undefined : new ResourceNegotiationProtocol(o.resources);
     this.fileLocks = new FileLockManager(o.fileLocks);
     this.isolation = isolation(o.isolation);
+    this.#tracer = o.trace === true ? new Tracer() : undefined;
+    this.#maxThreads = maxThreads;
     this.#pool = createStreamPool({ maxThreads, minThreads, idleTimeoutMs });
     this.#pool.on('message', (message: unknown) => {
       if (isServicesRequest(message)) {
@@ -115,6 +122,29 @@ export class StreamCoordinator implements AsyncDisposable {
   /** Figures of the last run (guardian restarts). */
   get lastRunStats(): Readonly<RunStats> {
     return this.#lastStats;
+  }
+
+  /**
+   * The Chrome trace-event document of every run so far (open it in Perfetto or
+   * chrome://tracing): a track per thread with stream attempts, lock, barrier and checkpoint
+   * waits, heartbeats, checkpoints and recoveries.
+   * @throws InvalidStateError unless the coordinator was created with `trace: true`.
+   */
+  traceDocument(): TraceDocument {
+    if (this.#tracer === undefined) throw new InvalidStateError('create the coordinator with { trace: true } to record a trace');
+    return this.#tracer.document();
+  }
+
+  /**
+   * Starts every thread and loads the stream runtime in each, so the next run's timings (and
+   * convergence) do not include thread start-up. It is a run of its own: it replaces the
+   * registry's contents and `convergenceTime`.
+   */
+  async warmUp(): Promise<void> {
+    const task = new URL('./warm-up.js', import.meta.url);
+    const results = await this.executeParallel(Array.from({ length: this.#maxThreads }, (_, i) => ({ id: `warm-up-${i}`, task })));
+    const failed = results.find((r) => r.status !== 'complete');
+    if (failed !== undefined) throw new StreamError(`warm-up failed: ${failed.error?.message ?? failed.status}`);
   }
 
   /** Sets the convergence used by later runs that do not name one. */
@@ -201,12 +231,16 @@ export class StreamCoordinator implements AsyncDisposable {
         sink?.(r);
         if (type === 'progressive') callback?.(r);
       },
-      onCheckpoint: (record: CheckpointRecord) => callback?.(record),
+      onCheckpoint: (record: CheckpointRecord) => {
+        this.#tracer?.instant('checkpoint', `checkpoint ${record.epoch}`, { lagging: record.lagging });
+        callback?.(record);
+      },
       // A stream's grants end with its attempt, however it ended.
       onAttemptEnd: (id) => void this.resources?.releaseResources(id),
       shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
       processLocks: this.fileLocks.processLocks,
       allocateDirectory: (id) => this.isolation?.allocateStreamDirectory(id),
+      tracer: this.#tracer,
     });
     this.#run = run;
     void run.start().then((results) => {

@@ -16,7 +16,8 @@ import { AbortedError, StreamError } from '../shared/errors.js';
 import { HeartbeatProtocol, type Guardian, type GuardianDecision } from '../protocols/heartbeat.js';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import { CheckpointDriver, releaseAll } from './checkpoints.js';
-import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE } from './layout.js';
+import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE, THREAD } from './layout.js';
+import type { Tracer } from './tracer.js';
 import type { StreamRegistry } from './registry.js';
 import { addressOf, serve, type ServicesRequest } from './services.js';
 import { errorInfo, type SharedHandles, type StreamOutcome, type StreamTask } from './task.js';
@@ -56,6 +57,8 @@ export interface RunOptions {
   readonly processLocks: ProcessLocks;
   /** A fresh isolated directory for an attempt of stream `id`, or undefined when isolation is off. */
   readonly allocateDirectory: (id: string) => string | undefined;
+  /** Collects a trace of the run, when tracing is on. */
+  readonly tracer: Tracer | undefined;
 }
 
 interface Stream {
@@ -192,6 +195,9 @@ export class Run {
       runId: this.id,
       shared: this.#options.shared,
       directory: this.#options.allocateDirectory(s.spec.id),
+      trace: this.#options.tracer !== undefined,
+      // Parked streams beat three times per timeout: waiting at a barrier or lock is not stuck.
+      parkBeatMs: this.#options.supervision === undefined ? undefined : this.#options.supervision.timeoutMs / 3,
     };
     this.#heartbeats?.watch(
       s.spec.id,
@@ -227,6 +233,7 @@ export class Run {
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
+    this.#traceAttempt(s, attempt, outcome);
     // An attempt replaced by a restart reports into the void.
     if (s.settled || attempt !== s.attempt) return;
     s.startedAt ??= this.memory.startedAt(s.index);
@@ -278,6 +285,17 @@ export class Run {
     this.#resolve(this.#results as StreamResult[]);
   }
 
+  #traceAttempt(s: Stream, attempt: number, outcome: StreamOutcome): void {
+    const tracer = this.#options.tracer;
+    if (tracer === undefined) return;
+    if (outcome.trace !== undefined) tracer.add(outcome.trace);
+    const started = attempt === s.attempt ? this.memory.startedAt(s.index) : undefined;
+    if (started !== undefined) {
+      const status = outcome.ok ? 'complete' : outcome.error.name;
+      tracer.span('stream', `${s.spec.id} #${attempt}`, this.memory.get(s.index, THREAD), started * 1000, { status });
+    }
+  }
+
   /** Cancels one stream: cooperative first; at once when `now` or when it has not started. */
   #cancelStream(s: Stream, info: StreamErrorInfo, immediately: boolean): void {
     s.cancelReason ??= info;
@@ -310,6 +328,11 @@ export class Run {
     }
     s.restarts.push(t);
     this.stats.recoveryAttempts++;
+    this.#options.tracer?.instant('recovery', `restart ${s.spec.id}`, { attempt: s.attempt + 1 }, this.memory.get(s.index, THREAD));
+    const stuckSince = this.memory.startedAt(s.index);
+    if (stuckSince !== undefined) {
+      this.#options.tracer?.span('stream', `${s.spec.id} #${s.attempt} (stuck)`, this.memory.get(s.index, THREAD), stuckSince * 1000);
+    }
     s.startedAt ??= this.memory.startedAt(s.index);
     // Terminates the stuck worker; its old attempt's outcome is ignored from here on.
     s.attempt++;

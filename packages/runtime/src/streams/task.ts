@@ -2,6 +2,7 @@
 import type { FileLockManagerHandle } from '../fs/file-lock-manager.js';
 import type { ImmutableStateHandle } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationHandle } from '../protocols/resource-negotiation.js';
+import type { TraceEvent } from '../shared/trace.js';
 import type { RunHandles } from './layout.js';
 
 /** Handles of the coordinator-wide services a stream's context rebuilds. */
@@ -29,12 +30,20 @@ export interface StreamTask {
   readonly shared: SharedHandles;
   /** The attempt's isolated directory, if isolation is on. */
   readonly directory: string | undefined;
+  /** Record a trace of this attempt and return it with the outcome. */
+  readonly trace: boolean;
+  /** Under heartbeat supervision: beat at least this often while parked in a wait. */
+  readonly parkBeatMs: number | undefined;
 }
 
 /** How an attempt ended, as the worker reports it. */
-export type StreamOutcome =
+export type StreamOutcome = (
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: StreamErrorInfo };
+  | { readonly ok: false; readonly error: StreamErrorInfo }
+) & {
+  /** Events the worker recorded, when the task asked for a trace. */
+  readonly trace?: readonly TraceEvent[];
+};
 
 /** The cross-thread form of a thrown value. */
 export function errorInfo(error: unknown): StreamErrorInfo {

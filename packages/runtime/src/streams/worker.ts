@@ -5,6 +5,8 @@
  * holds when it returns are marked owner-died, as if its thread had died: the stream is over.
  */
 import { threadId } from 'node:worker_threads';
+import { startTracing, stopTracing } from '../shared/trace.js';
+import { setParkHook } from '../shared/wait.js';
 import { recoverLocksOf } from '../sync/robust.js';
 import { createContext } from './context.js';
 import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
@@ -16,6 +18,12 @@ import type { StreamContext } from './types.js';
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
+  if (task.trace) startTracing(threadId);
+  const outcome = await runAttempt(task);
+  return task.trace ? { ...outcome, trace: stopTracing() } : outcome;
+}
+
+async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
   const memory = RunMemory.from(task.run);
   memory.set(task.index, THREAD, threadId);
   memory.stamp(task.index, STARTED);
@@ -40,6 +48,8 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
       },
     });
     ctx.heartbeat();
+    const beating = ctx;
+    if (task.parkBeatMs !== undefined) setParkHook(() => beating.heartbeat(), task.parkBeatMs);
     const value =
       task.task === undefined
         ? simulate(task.durationMs, ctx)
@@ -48,6 +58,7 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
   } catch (error) {
     return { ok: false, error: errorInfo(error) };
   } finally {
+    setParkHook(undefined);
     // The stream is over: what it still holds goes back, as if its thread had ended.
     await ctx?.fileLocks.close().catch(() => {});
     recoverLocksOf(threadId);
