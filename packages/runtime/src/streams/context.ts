@@ -51,10 +51,13 @@ class WorkerStreamContext implements StreamContext {
   readonly resume: unknown;
   readonly signal: AbortSignal;
   readonly barrier: Barrier;
-  readonly state: ImmutableStateManager<Record<string, unknown>>;
-  readonly resources: ResourceNegotiationProtocol | undefined;
-  readonly fileLocks: FileLockManager;
   readonly directory: string | undefined;
+  readonly #shared: SharedHandles;
+  // The shared services are rebuilt on first use: most streams touch few of them, and an empty
+  // stream's round trip should not pay for views it never reads.
+  #state: ImmutableStateManager<Record<string, unknown>> | undefined;
+  #resources: ResourceNegotiationProtocol | undefined;
+  #fileLocks: FileLockManager | undefined;
   readonly #words: Int32Array;
   readonly #heartbeatWord: number;
   readonly #progressWord: number;
@@ -77,14 +80,30 @@ class WorkerStreamContext implements StreamContext {
     this.#progressWord = slotWord(init.index, PROGRESS);
     this.#epochMs = init.memory.handles.epochMs;
     this.barrier = init.memory.barrier;
-    this.state = ImmutableStateManager.from(init.shared.state);
-    this.resources = init.shared.resources === undefined ? undefined : ResourceNegotiationProtocol.from(init.shared.resources);
-    this.fileLocks = FileLockManager.from(init.shared.fileLocks, init.services.processLocks);
+    this.#shared = init.shared;
     this.directory = init.directory;
     const controller = new AbortController();
     // The coordinator cancels through shared memory: this thread may be too busy for messages.
     linkAbortToWord(controller, init.memory.words, slotWord(init.index, CANCEL));
     this.signal = controller.signal;
+  }
+
+  get state(): ImmutableStateManager<Record<string, unknown>> {
+    return (this.#state ??= ImmutableStateManager.from(this.#shared.state));
+  }
+
+  get resources(): ResourceNegotiationProtocol | undefined {
+    const handle = this.#shared.resources;
+    return handle === undefined ? undefined : (this.#resources ??= ResourceNegotiationProtocol.from(handle));
+  }
+
+  get fileLocks(): FileLockManager {
+    return (this.#fileLocks ??= FileLockManager.from(this.#shared.fileLocks, this.#services.processLocks));
+  }
+
+  /** Releases the file locks the stream still holds, if it ever took any. */
+  async releaseFileLocks(): Promise<void> {
+    await this.#fileLocks?.close();
   }
 
   heartbeat(details?: unknown): void {
@@ -128,7 +147,10 @@ class WorkerStreamContext implements StreamContext {
   }
 }
 
+/** The context as the worker entry sees it: the stream's view plus end-of-task clean-up. */
+export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> };
+
 /** Builds the context a stream function receives. */
-export function createContext(init: ContextInit): StreamContext {
+export function createContext(init: ContextInit): WorkerContext {
   return new WorkerStreamContext(init);
 }

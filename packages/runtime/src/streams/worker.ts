@@ -7,14 +7,13 @@
 import { threadId } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
 import { setParkHook } from '../shared/wait.js';
-import { recoverLocksOf } from '../sync/robust.js';
-import { createContext } from './context.js';
+import { beginLockScope, endLockScope } from '../sync/robust.js';
+import { createContext, type WorkerContext } from './context.js';
 import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
 import { loadStreamFunction } from './loader.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
-import type { StreamContext } from './types.js';
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
@@ -24,12 +23,13 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
 }
 
 async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
+  beginLockScope();
   const memory = RunMemory.from(task.run);
   memory.set(task.index, THREAD, threadId);
   memory.stamp(task.index, STARTED);
   memory.set(task.index, STATE, RUNNING);
   const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
-  let ctx: StreamContext | undefined;
+  let ctx: WorkerContext | undefined;
   try {
     ctx = createContext({
       id: task.id,
@@ -60,8 +60,8 @@ async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
   } finally {
     setParkHook(undefined);
     // The stream is over: what it still holds goes back, as if its thread had ended.
-    await ctx?.fileLocks.close().catch(() => {});
-    recoverLocksOf(threadId);
+    await ctx?.releaseFileLocks().catch(() => {});
+    endLockScope(threadId);
     services.close();
   }
 }

@@ -22,6 +22,9 @@ interface Known {
 const known = new Set<Known>();
 const byBuffer = new WeakMap<SharedArrayBuffer, Known>();
 const forget = new FinalizationRegistry<Known>((entry) => known.delete(entry));
+// Entries registered since beginLockScope(): a worker's task, whose buffers arrive as new
+// wrappers with every task and must not pile up between garbage collections.
+let scope: Known[] | undefined;
 
 /** Remembers a robust lock word (idempotent). */
 export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number): void {
@@ -31,8 +34,34 @@ export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number)
     byBuffer.set(buffer, entry);
     known.add(entry);
     forget.register(buffer, entry);
+    scope?.push(entry);
   }
   entry.words.add(wordIndex);
+}
+
+/** Starts collecting the lock words this thread registers (a worker starting a task). */
+export function beginLockScope(): void {
+  scope = [];
+}
+
+/**
+ * Ends the scope: marks every lock registered in it that this thread (`threadId`) still holds
+ * as owner-died, as if the thread had ended, and forgets the scope's words. Returns how many
+ * locks it released.
+ */
+export function endLockScope(threadId: number): number {
+  const entries = scope ?? [];
+  scope = undefined;
+  const self = tokenOf(threadId);
+  let released = 0;
+  for (const entry of entries) {
+    known.delete(entry);
+    const buffer = entry.buffer.deref();
+    if (buffer === undefined) continue;
+    const view = new Int32Array(buffer);
+    for (const index of entry.words) if (markOwnerDied(view, index, self)) released++;
+  }
+  return released;
 }
 
 /** Frees what a dead thread held in some other lock structure; returns how many it freed. */
