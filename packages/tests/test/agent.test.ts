@@ -1,19 +1,16 @@
 // The spec's agent integration test, plus recovery, conflicts and bad configuration.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ImplementationAgent, InvalidArgumentError } from '@tributary/runtime';
-import { streamModule } from './helpers.js';
+import { closeAfterEach, streamModule } from './helpers.js';
 
+const track = closeAfterEach();
 let agent: ImplementationAgent | undefined;
-afterEach(async () => {
-  await agent?.close();
-  agent = undefined;
-});
 
 describe('agent integration', () => {
   it('runs implement_feature as 4 coordinated streams, as the spec writes it', async () => {
-    agent = new ImplementationAgent({ maxThreads: 4 });
+    agent = track(new ImplementationAgent({ maxThreads: 4 }));
     agent.configureCoordination({
       convergenceType: 'progressive',
       isolation: 'workspace',
@@ -36,7 +33,7 @@ describe('agent integration', () => {
   });
 
   it('recovers a stuck stream: recoveryAttempts 1, still a success', async () => {
-    agent = new ImplementationAgent({ maxThreads: 3, heartbeatCheckIntervalMs: 25 });
+    agent = track(new ImplementationAgent({ maxThreads: 3, heartbeatCheckIntervalMs: 25 }));
     agent.configureCoordination({ protocols: ['heartbeat'], heartbeatTimeoutMs: 200 });
     agent.registerTaskType('stuck_feature', { task: streamModule('stuck-feature.mjs') });
     const result = await agent.executeTask({ type: 'stuck_feature', parallelStreams: 3 });
@@ -46,7 +43,7 @@ describe('agent integration', () => {
   });
 
   it('counts merge conflicts and says so in the status', async () => {
-    agent = new ImplementationAgent({ maxThreads: 2 });
+    agent = track(new ImplementationAgent({ maxThreads: 2 }));
     agent.registerTaskType('colliding', { task: streamModule('colliding-feature.mjs') });
     const result = await agent.executeTask({ type: 'colliding', parallelStreams: 2 });
     expect(result.status).toBe('failure');
@@ -57,7 +54,7 @@ describe('agent integration', () => {
   });
 
   it('rejects every bad configuration with InvalidArgumentError', async () => {
-    agent = new ImplementationAgent({ maxThreads: 1 });
+    agent = track(new ImplementationAgent({ maxThreads: 1 }));
     const a = agent;
     expect(() => a.configureCoordination({ convergenceType: 'eventual' as never })).toThrow(/convergenceType must be one of/);
     expect(() => a.configureCoordination({ isolation: 'container' as never })).toThrow(/config.isolation must be one of workspace, none/);

@@ -1,5 +1,6 @@
 /** Test helpers: run real worker threads from fixtures and wait for them with a deadline. */
 import { Worker } from 'node:worker_threads';
+import { afterEach } from 'vitest';
 
 /** URL of a fixture in ../fixtures. */
 export function fixture(name: string): URL {
@@ -49,4 +50,26 @@ export function runWorkers<T>(name: string, count: number, data: object, timeout
 /** Path of a stream module fixture. */
 export function streamModule(name: string): string {
   return fixture(`streams/${name}`).pathname;
+}
+
+/** Something with an async close (a coordinator, an agent, a lock manager). */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * Closes whatever the returned `track` function was given, after each test, so a failing
+ * test cannot leave threads running into the next one.
+ */
+export function closeAfterEach(): <T extends Closable>(value: T) => T {
+  let open: Closable[] = [];
+  afterEach(async () => {
+    const closing = open;
+    open = [];
+    await Promise.all(closing.map((c) => c.close()));
+  });
+  return (value) => {
+    open.push(value);
+    return value;
+  };
 }

@@ -1,5 +1,5 @@
 // Scenarios 4, 5 and 7 of the spec, standalone and across real worker threads.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CapacityError,
   HeartbeatProtocol,
@@ -12,14 +12,11 @@ import {
   type GuardianRequest,
   type ResourceGrant,
 } from '@tributary/runtime';
-import { runWorker, runWorkers, streamModule } from './helpers.js';
+import { closeAfterEach, runWorker, runWorkers, streamModule } from './helpers.js';
 
 const sync = 'sync-ops.mjs';
+const track = closeAfterEach();
 let coordinator: StreamCoordinator | undefined;
-afterEach(async () => {
-  await coordinator?.close();
-  coordinator = undefined;
-});
 
 describe('scenario 4: immutable shared state', () => {
   it('100 parallel updates lose nothing and history is capped at 10 versions', async () => {
@@ -41,7 +38,7 @@ describe('scenario 4: immutable shared state', () => {
   });
 
   it('100 streams update ctx.state on 2 threads with an exact result', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     const results = await coordinator.executeParallel(
       Array.from({ length: 100 }, (_, i) => ({ id: `stream_${i}`, task: streamModule('state-increment.mjs'), input: { times: 1, blocking: i % 2 === 0 } })),
     );
@@ -110,7 +107,7 @@ describe('scenario 5: heartbeat and recovery', () => {
   });
 
   it('restarts a stuck CPU-bound stream, which completes on its second attempt with its last details', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 }));
     const [result] = await coordinator.executeParallel([{ id: 'stuck', task: streamModule('stuck-once.mjs') }]);
     expect(result!.status).toBe('complete');
     expect(result!.attempts).toBe(2);
@@ -119,12 +116,12 @@ describe('scenario 5: heartbeat and recovery', () => {
   });
 
   it('fails the stream once the restart budget is spent', async () => {
-    coordinator = new StreamCoordinator({
+    coordinator = track(new StreamCoordinator({
       maxThreads: 1,
       heartbeatTimeoutMs: 100,
       heartbeatCheckIntervalMs: 20,
       restartBudget: { maxRestarts: 2, withinMs: 60_000 },
-    });
+    }));
     const [result] = await coordinator.executeParallel([{ id: 'hopeless', task: streamModule('spin.mjs') }]);
     expect(result!.status).toBe('failed');
     expect(result!.error!.message).toMatch(/restart budget spent/);
@@ -132,12 +129,12 @@ describe('scenario 5: heartbeat and recovery', () => {
   });
 
   it('a stuck stream terminated while holding a lock: another stream then takes it, told ownerDied', async () => {
-    coordinator = new StreamCoordinator({
+    coordinator = track(new StreamCoordinator({
       maxThreads: 2,
       heartbeatTimeoutMs: 150,
       heartbeatCheckIntervalMs: 25,
       guardian: (r) => ({ action: r.streamId === 'holder' ? 'cancel' : 'ignore' }),
-    });
+    }));
     const lock = new Mutex();
     const held = new SharedArrayBuffer(4);
     const running = coordinator.executeParallel([
@@ -152,7 +149,7 @@ describe('scenario 5: heartbeat and recovery', () => {
 
   it('a custom guardian may cancel instead', async () => {
     const seen: string[] = [];
-    coordinator = new StreamCoordinator({
+    coordinator = track(new StreamCoordinator({
       maxThreads: 1,
       heartbeatTimeoutMs: 100,
       heartbeatCheckIntervalMs: 20,
@@ -160,7 +157,7 @@ describe('scenario 5: heartbeat and recovery', () => {
         seen.push(r.streamId);
         return { action: 'cancel' };
       },
-    });
+    }));
     const [result] = await coordinator.executeParallel([{ id: 'deaf', task: streamModule('spin.mjs') }]);
     expect(result!.status).toBe('cancelled');
     expect(seen).toEqual(['deaf']);
@@ -233,7 +230,7 @@ describe('scenario 7: resource negotiation', () => {
   });
 
   it('a stream\'s grants are released when it ends', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2, resources: { cpu_cores: 4, memory_mb: 8192 } });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2, resources: { cpu_cores: 4, memory_mb: 8192 } }));
     const results = await coordinator.executeParallel([
       { id: 's1', task: streamModule('negotiate.mjs'), input: { request: { cpu_cores: 2, memory_mb: 4096 }, holdMs: 100 } },
       { id: 's2', task: streamModule('negotiate.mjs'), input: { request: { cpu_cores: 2, memory_mb: 4096 }, holdMs: 100 } },

@@ -1,17 +1,14 @@
 // The spec's scenarios 1, 3 and 8 (seconds scaled to tens of milliseconds), on real workers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StreamCoordinator, type CheckpointRecord, type StreamResult } from '@tributary/runtime';
-import { streamModule } from './helpers.js';
+import { closeAfterEach, streamModule } from './helpers.js';
 
+const track = closeAfterEach();
 let coordinator: StreamCoordinator | undefined;
-afterEach(async () => {
-  await coordinator?.close();
-  coordinator = undefined;
-});
 
 describe('scenario 1: barrier convergence', () => {
   it('every stream completes before convergence, which takes at least the slowest stream', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 3 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 3 }));
     const streams = [
       { id: 'fast', durationMs: 50 },
       { id: 'medium', durationMs: 150 },
@@ -26,7 +23,7 @@ describe('scenario 1: barrier convergence', () => {
   });
 
   it('streams meet at ctx.barrier mid-task, round after round, seeing each other\'s writes', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 3 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 3 }));
     const slots = new SharedArrayBuffer(12);
     const results = await coordinator.executeParallel(
       [0, 1, 2].map((index) => ({ id: `s${index}`, task: streamModule('barrier-rounds.mjs'), input: { slots, index, parties: 3, rounds: 50 } })),
@@ -38,7 +35,7 @@ describe('scenario 1: barrier convergence', () => {
 
 describe('scenario 3: progressive convergence', () => {
   it('delivers each result as its stream completes, in completion order', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 3 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 3 }));
     // Every thread started first: completion order must come from the durations alone.
     await coordinator.warmUp();
     const partial: StreamResult[] = [];
@@ -56,7 +53,7 @@ describe('scenario 3: progressive convergence', () => {
   });
 
   it('stream() yields results as they come; leaving the loop cancels the rest', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2, cancelGraceMs: 50 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2, cancelGraceMs: 50 }));
     const seen: string[] = [];
     for await (const r of coordinator.stream([
       { id: 'quick', durationMs: 20 },
@@ -72,7 +69,7 @@ describe('scenario 3: progressive convergence', () => {
 
 describe('scenario 8: checkpoint convergence', () => {
   it('takes a checkpoint every interval with every stream\'s progress', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 3 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 3 }));
     await coordinator.warmUp();
     const checkpoints: CheckpointRecord[] = [];
     coordinator.configureConvergence({ type: 'checkpoint', intervalMs: 200, callback: (c: CheckpointRecord) => checkpoints.push(c) });
@@ -96,7 +93,7 @@ describe('scenario 8: checkpoint convergence', () => {
   });
 
   it('reports a stream that never reaches a checkpoint as lagging, without waiting on it', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     await coordinator.warmUp();
     const checkpoints: CheckpointRecord[] = [];
     coordinator.configureConvergence({ type: 'checkpoint', intervalMs: 100, callback: (c: CheckpointRecord) => checkpoints.push(c) });

@@ -1,17 +1,14 @@
 // Failure semantics, cancellation, scale, module loading and bad input of the coordinator.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidStateError, Mutex, StreamCoordinator, type StreamSpec } from '@tributary/runtime';
-import { streamModule } from './helpers.js';
+import { closeAfterEach, streamModule } from './helpers.js';
 
+const track = closeAfterEach();
 let coordinator: StreamCoordinator | undefined;
-afterEach(async () => {
-  await coordinator?.close();
-  coordinator = undefined;
-});
 
 describe('failure', () => {
   it('a throwing stream fails alone, keeping its error name, message, code and stack', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     const [ok, bad] = await coordinator.executeParallel([
       { id: 'ok', durationMs: 30 },
       { id: 'bad', task: streamModule('throws.mjs'), input: 7 },
@@ -23,7 +20,7 @@ describe('failure', () => {
   });
 
   it('a failed stream breaks ctx.barrier: the others fail with BrokenBarrierError instead of hanging', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 3 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 3 }));
     const slots = new SharedArrayBuffer(12);
     const input = (index: number, failAt?: number) => ({ slots, index, parties: 3, rounds: 5, failAt });
     const results = await coordinator.executeParallel([
@@ -38,7 +35,7 @@ describe('failure', () => {
   });
 
   it('a stream module that cannot be loaded fails that stream with an error naming the module', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 1 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
     const [missing, notFn] = await coordinator.executeParallel([
       { id: 'missing', task: streamModule('no-such-module.mjs') },
       { id: 'not-fn', task: streamModule('not-a-function.mjs') },
@@ -51,7 +48,7 @@ describe('failure', () => {
 
 describe('cancellation', () => {
   it('aborting a CPU-bound run settles every stream as cancelled within a second', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2, cancelGraceMs: 100 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2, cancelGraceMs: 100 }));
     const ac = new AbortController();
     const running = coordinator.executeParallel(
       [
@@ -73,7 +70,7 @@ describe('cancellation', () => {
   });
 
   it('a lock held by a terminated stream is recovered: the next holder sees ownerDied', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 1, cancelGraceMs: 20 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 1, cancelGraceMs: 20 }));
     const lock = new Mutex();
     const ac = new AbortController();
     const running = coordinator.executeParallel([{ id: 'holder', task: streamModule('hold-lock.mjs'), input: { lock: lock.handle } }], {
@@ -90,7 +87,7 @@ describe('cancellation', () => {
 
 describe('scale and modules', () => {
   it('runs 100 streams on 2 threads, each exactly once', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     const streams: StreamSpec[] = Array.from({ length: 100 }, (_, i) => ({ id: `s${i}`, task: streamModule('echo.mjs'), input: i }));
     const results = await coordinator.executeParallel(streams);
     expect(results.map((r) => (r.value as { input: number }).input)).toEqual(streams.map((_, i) => i));
@@ -100,7 +97,7 @@ describe('scale and modules', () => {
   });
 
   it('loads JavaScript, TypeScript and named-export stream modules', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 2 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     const [js, ts, named] = await coordinator.executeParallel([
       { id: 'js', task: streamModule('echo.mjs'), input: 'hi' },
       { id: 'ts', task: streamModule('typed.ts'), input: { n: 12 } },
@@ -112,7 +109,7 @@ describe('scale and modules', () => {
   });
 
   it('keeps a live registry of the run', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 1 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
     const run = coordinator.executeParallel([
       { id: 'first', durationMs: 150 },
       { id: 'second', durationMs: 10 },
@@ -130,7 +127,7 @@ describe('scale and modules', () => {
 
 describe('bad input', () => {
   it('rejects every malformed run with InvalidArgumentError naming the problem', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 1 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
     const c = coordinator;
     await expect(c.executeParallel([])).rejects.toThrow(/streams must be a non-empty array/);
     await expect(c.executeParallel([{ id: 'a' }, { id: 'a' }])).rejects.toThrow(/"a" is a duplicate/);
@@ -145,7 +142,7 @@ describe('bad input', () => {
   });
 
   it('refuses a second run while one is going, and any run once closed', async () => {
-    coordinator = new StreamCoordinator({ maxThreads: 1 });
+    coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
     const first = coordinator.executeParallel([{ id: 'a', durationMs: 20 }]);
     await expect(coordinator.executeParallel([{ id: 'b' }])).rejects.toBeInstanceOf(InvalidStateError);
     await first;

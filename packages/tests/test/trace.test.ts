@@ -1,16 +1,13 @@
 // A traced run yields a Chrome trace with a track per thread and the events it promises.
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { InvalidStateError, Mutex, StreamCoordinator, type TraceEvent } from '@tributary/runtime';
-import { streamModule } from './helpers.js';
+import { closeAfterEach, streamModule } from './helpers.js';
 
+const track = closeAfterEach();
 let coordinator: StreamCoordinator | undefined;
-afterEach(async () => {
-  await coordinator?.close();
-  coordinator = undefined;
-});
 
 it('records stream spans, waits, heartbeats, checkpoints and recoveries per thread', async () => {
-  coordinator = new StreamCoordinator({ maxThreads: 3, trace: true, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 });
+  coordinator = track(new StreamCoordinator({ maxThreads: 3, trace: true, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 }));
   await coordinator.warmUp();
   coordinator.configureConvergence({ type: 'checkpoint', intervalMs: 50 });
   const lock = new Mutex();
@@ -38,6 +35,6 @@ it('records stream spans, waits, heartbeats, checkpoints and recoveries per thre
 });
 
 it('refuses a trace when tracing is off', async () => {
-  coordinator = new StreamCoordinator({ maxThreads: 1 });
+  coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
   expect(() => coordinator!.traceDocument()).toThrow(InvalidStateError);
 });
