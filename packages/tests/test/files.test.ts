@@ -237,6 +237,8 @@ describe('scenario 6: directory isolation', () => {
 
   it('hands each stream its own ctx.directory in a run', async () => {
     coordinator = new StreamCoordinator({ maxThreads: 2, isolation: { root: join(dir, 'run') } });
+    // A warm-up run allocates no directories: the merge below sees only the real streams.
+    await coordinator.warmUp();
     const results = await coordinator.executeParallel([
       { id: 'x', task: streamModule('write-output.mjs'), input: 'X' },
       { id: 'y', task: streamModule('write-output.mjs'), input: 'Y' },

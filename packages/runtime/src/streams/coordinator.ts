@@ -142,7 +142,8 @@ export class StreamCoordinator implements AsyncDisposable {
    */
   async warmUp(): Promise<void> {
     const task = new URL('./warm-up.js', import.meta.url);
-    const results = await this.executeParallel(Array.from({ length: this.#maxThreads }, (_, i) => ({ id: `warm-up-${i}`, task })));
+    const specs = Array.from({ length: this.#maxThreads }, (_, i) => ({ id: `warm-up-${i}`, task }));
+    const results = await this.#start(specs, { convergenceType: 'barrier' }, undefined, true).done;
     const failed = results.find((r) => r.status !== 'complete');
     if (failed !== undefined) throw new StreamError(`warm-up failed: ${failed.error?.message ?? failed.status}`);
   }
@@ -208,7 +209,7 @@ export class StreamCoordinator implements AsyncDisposable {
     return this.close();
   }
 
-  #start(streams: readonly StreamSpec[], options: ExecuteOptions | undefined, sink: ((r: StreamResult) => void) | undefined): Run {
+  #start(streams: readonly StreamSpec[], options: ExecuteOptions | undefined, sink: ((r: StreamResult) => void) | undefined, warmUp = false): Run {
     if (this.#closed) throw new InvalidStateError('this StreamCoordinator is closed; create a new one');
     if (this.#run !== undefined) {
       throw new InvalidStateError('a run is already in progress on this coordinator; await it or use another coordinator');
@@ -217,7 +218,8 @@ export class StreamCoordinator implements AsyncDisposable {
     const specs = checkSpecs(streams);
     const type = o.convergenceType === undefined ? this.#convergence.type : convergenceType('options.convergenceType', o.convergenceType);
     const signal = runSignal(o.signal);
-    const callback = this.#convergence.callback as ((event: unknown) => void) | undefined;
+    // A warm-up is not the caller's run: its callbacks do not hear of it.
+    const callback = warmUp ? undefined : (this.#convergence.callback as ((event: unknown) => void) | undefined);
     const startedAt = Date.now();
     const run = new Run(specs, {
       pool: this.#pool,
@@ -239,7 +241,8 @@ export class StreamCoordinator implements AsyncDisposable {
       onAttemptEnd: (id) => void this.resources?.releaseResources(id),
       shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
       processLocks: this.fileLocks.processLocks,
-      allocateDirectory: (id) => this.isolation?.allocateStreamDirectory(id),
+      // Warm-up streams write nothing: they get no directory, so later merges never see them.
+      allocateDirectory: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
       tracer: this.#tracer,
     });
     this.#run = run;
