@@ -8,6 +8,7 @@
 /** Integer typed arrays that Atomics.wait/notify accept. */
 export type WaitableArray = Int32Array | BigInt64Array;
 
+// The fast-path operations: the engine's own functions, so routing through here costs nothing.
 export const load = Atomics.load;
 export const store = Atomics.store;
 export const add = Atomics.add;

@@ -80,9 +80,9 @@ export interface RunStats {
   recoveryAttempts: number;
 }
 
-/** One run of streams on the pool. */
 let nextRunId = 1;
 
+/** One run of streams on the pool. */
 export class Run {
   /** Distinguishes this run's services requests from a previous run's late ones. */
   readonly id = nextRunId++;

@@ -30,10 +30,12 @@ const GEN_ONE = 1n << GEN_SHIFT;
 /** The most parties a barrier can have. */
 export const MAX_PARTIES = Number(COUNT_MASK);
 
+/** COUNT of a state word. */
 export function countOf(s: bigint): number {
   return Number(s & COUNT_MASK);
 }
 
+/** GENERATION of a state word. */
 export function generationOf(s: bigint): bigint {
   return s >> GEN_SHIFT;
 }
