@@ -49,15 +49,15 @@ class WorkerStreamContext implements StreamContext {
   readonly id: string;
   readonly attempt: number;
   readonly resume: unknown;
-  readonly signal: AbortSignal;
   readonly barrier: Barrier;
   readonly directory: string | undefined;
   readonly #shared: SharedHandles;
-  // The shared services are rebuilt on first use: most streams touch few of them, and an empty
-  // stream's round trip should not pay for views it never reads.
+  // The shared services and the signal are built on first use: most streams touch few of
+  // them, and an empty stream's round trip should not pay for what it never reads.
   #state: ImmutableStateManager<Record<string, unknown>> | undefined;
   #resources: ResourceNegotiationProtocol | undefined;
   #fileLocks: FileLockManager | undefined;
+  #signal: AbortSignal | undefined;
   readonly #words: Int32Array;
   readonly #heartbeatWord: number;
   readonly #progressWord: number;
@@ -82,10 +82,16 @@ class WorkerStreamContext implements StreamContext {
     this.barrier = init.memory.barrier;
     this.#shared = init.shared;
     this.directory = init.directory;
-    const controller = new AbortController();
-    // The coordinator cancels through shared memory: this thread may be too busy for messages.
-    linkAbortToWord(controller, init.memory.words, slotWord(init.index, CANCEL));
-    this.signal = controller.signal;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      // The coordinator cancels through shared memory: this thread may be too busy for messages.
+      linkAbortToWord(controller, this.#words, slotWord(this.#index, CANCEL));
+      this.#signal = controller.signal;
+    }
+    return this.#signal;
   }
 
   get state(): ImmutableStateManager<Record<string, unknown>> {
@@ -102,8 +108,8 @@ class WorkerStreamContext implements StreamContext {
   }
 
   /** Releases the file locks the stream still holds, if it ever took any. */
-  async releaseFileLocks(): Promise<void> {
-    await this.#fileLocks?.close();
+  releaseFileLocks(): Promise<void> | undefined {
+    return this.#fileLocks?.close();
   }
 
   heartbeat(details?: unknown): void {
@@ -148,7 +154,7 @@ class WorkerStreamContext implements StreamContext {
 }
 
 /** The context as the worker entry sees it: the stream's view plus end-of-task clean-up. */
-export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> };
+export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> | undefined };
 
 /** Builds the context a stream function receives. */
 export function createContext(init: ContextInit): WorkerContext {

@@ -60,7 +60,8 @@ async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
   } finally {
     setParkHook(undefined);
     // The stream is over: what it still holds goes back, as if its thread had ended.
-    await ctx?.releaseFileLocks().catch(() => {});
+    const releasing = ctx?.releaseFileLocks();
+    if (releasing !== undefined) await releasing.catch(() => {});
     endLockScope(threadId);
     services.close();
   }
