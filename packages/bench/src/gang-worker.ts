@@ -1,6 +1,17 @@
 /** Worker side of the benchmark gang: waits for a command, runs the op, reports done. */
 import { workerData } from 'node:worker_threads';
-import { Barrier, Mutex, Semaphore, type BarrierHandle, type MutexHandle, type SemaphoreHandle } from '@tributary/runtime';
+import {
+  Barrier,
+  Counter,
+  Mutex,
+  RwLock,
+  Semaphore,
+  type BarrierHandle,
+  type CounterHandle,
+  type MutexHandle,
+  type RwLockHandle,
+  type SemaphoreHandle,
+} from '@tributary/runtime';
 import { rawBarrierWait } from './baselines/raw-barrier.js';
 import { rawLock, rawUnlock } from './baselines/raw-futex.js';
 import { COMMAND, DONE, IDLE_LIMIT_MS, ITERATIONS, OP, OPS, STOP, type GangData, type GangOp } from './gang.js';
@@ -12,6 +23,9 @@ const rawWords = new Int32Array(shared.raw as SharedArrayBuffer);
 const mutex = Mutex.from(shared.mutex as MutexHandle);
 const barrier = Barrier.from(shared.barrier as BarrierHandle);
 const semaphore = Semaphore.from(shared.semaphore as SemaphoreHandle);
+const rwlock = RwLock.from(shared.rwlock as RwLockHandle);
+const counter = Counter.from(shared.counter as CounterHandle);
+const rawCounter = new BigInt64Array(shared.rawCounter as SharedArrayBuffer);
 
 const ops: Record<GangOp, (n: number) => void> = {
   mutex(n) {
@@ -39,6 +53,19 @@ const ops: Record<GangOp, (n: number) => void> = {
       semaphore.acquire(1);
       semaphore.release(1);
     }
+  },
+  'rwlock-write'(n) {
+    for (let i = 0; i < n; i++) {
+      const g = rwlock.write();
+      data[2]!++;
+      g.unlock();
+    }
+  },
+  counter(n) {
+    for (let i = 0; i < n; i++) counter.add(1n);
+  },
+  'raw-counter'(n) {
+    for (let i = 0; i < n; i++) Atomics.add(rawCounter, 0, 1n);
   },
   'raw-semaphore'(n) {
     // Bare CAS permit counter with no queue, parked on the counter itself.

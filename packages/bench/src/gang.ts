@@ -16,7 +16,7 @@ export const STOP = -1;
 export const IDLE_LIMIT_MS = 60_000;
 
 /** The operations a gang worker knows, by index. */
-export const OPS = ['mutex', 'raw-mutex', 'barrier', 'raw-barrier', 'semaphore', 'raw-semaphore'] as const;
+export const OPS = ['mutex', 'raw-mutex', 'barrier', 'raw-barrier', 'semaphore', 'raw-semaphore', 'rwlock-write', 'counter', 'raw-counter'] as const;
 export type GangOp = (typeof OPS)[number];
 
 /** What every gang worker receives. */
