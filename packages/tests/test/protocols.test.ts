@@ -78,9 +78,10 @@ describe('scenario 5: heartbeat and recovery', () => {
       const request = await invoked;
       expect(request).toMatchObject({ streamId: 'stream1', reason: 'heartbeat-timeout', details: { status: 'running' } });
       const late = request.detectedAt - lastBeat;
-      expect(late).toBeGreaterThan(100);
-      // Slack for timer jitter on a loaded 2-core machine.
-      expect(late).toBeLessThanOrEqual(100 + 20 + 60);
+      // Stuck means silent for at least timeoutMs; noticed within one check interval after that
+      // (plus slack for timer jitter on a loaded 2-core machine).
+      expect(late).toBeGreaterThanOrEqual(100);
+      expect(late).toBeLessThanOrEqual(100 + 20 + 100);
     } finally {
       protocol.close();
     }

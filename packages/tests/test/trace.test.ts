@@ -7,7 +7,7 @@ const track = closeAfterEach();
 let coordinator: StreamCoordinator | undefined;
 
 it('records stream spans, waits, heartbeats, checkpoints and recoveries per thread', async () => {
-  coordinator = track(new StreamCoordinator({ maxThreads: 3, trace: true, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 }));
+  coordinator = track(new StreamCoordinator({ maxThreads: 4, trace: true, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 }));
   await coordinator.warmUp();
   coordinator.configureConvergence({ type: 'checkpoint', intervalMs: 50 });
   const lock = new Mutex();
