@@ -69,6 +69,16 @@ describe('cancellation', () => {
     expect(results[0]!.error!.name).toBe('AbortedError');
   });
 
+  it('close() during a run without a signal ends an uncooperative stream as cancelled', async () => {
+    coordinator = track(new StreamCoordinator({ maxThreads: 1, cancelGraceMs: 50 }));
+    const run = coordinator.executeParallel([{ id: 'endless', task: streamModule('spin.mjs') }]);
+    while (coordinator.registry.get('endless')?.state !== 'running') await new Promise((r) => setTimeout(r, 5));
+    const closing = Date.now();
+    await coordinator.close();
+    expect((await run)[0]!.status).toBe('cancelled');
+    expect(Date.now() - closing).toBeLessThan(5_000);
+  });
+
   it('a lock held by a terminated stream is recovered: the next holder sees ownerDied', async () => {
     coordinator = track(new StreamCoordinator({ maxThreads: 1, cancelGraceMs: 20 }));
     const lock = new Mutex();

@@ -198,9 +198,12 @@ export class StreamCoordinator implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#run?.cancel(new Error('coordinator closed'));
-    await this.#run?.done;
-    await this.#pool.destroy();
+    const run = this.#run;
+    run?.cancel(new Error('coordinator closed'));
+    // Streams of a run without per-task signals can only be stopped by ending their threads.
+    const destroyed = run !== undefined && !run.abortable ? this.#pool.destroy() : undefined;
+    await run?.done;
+    await (destroyed ?? this.#pool.destroy());
     await this.fileLocks.close();
   }
 
@@ -244,6 +247,7 @@ export class StreamCoordinator implements AsyncDisposable {
       // Warm-up streams write nothing: they get no directory, so later merges never see them.
       allocateDirectory: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
       tracer: this.#tracer,
+      abortable: signal !== undefined || this.#supervision !== undefined || sink !== undefined,
     });
     this.#run = run;
     void run.start().then((results) => {
