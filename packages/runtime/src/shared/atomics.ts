@@ -13,9 +13,6 @@ export const load = Atomics.load;
 export const store = Atomics.store;
 export const add = Atomics.add;
 export const sub = Atomics.sub;
-export const or = Atomics.or;
-export const and = Atomics.and;
-export const exchange = Atomics.exchange;
 export const compareExchange = Atomics.compareExchange;
 
 /** How often this thread blocked, parked asynchronously, and notified. */

@@ -21,6 +21,7 @@
  */
 import { Arena, int32s, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
+import { now } from '../shared/clock.js';
 import { Barrier, type BarrierHandle } from '../sync/barrier.js';
 
 export const CP_EPOCH = 0;
@@ -112,7 +113,7 @@ export class RunMemory {
 
   /** Stores the current time into a time field of stream `index` (worker side). */
   stamp(index: number, field: number): void {
-    this.set(index, field, Date.now() - this.handles.epochMs + 1);
+    this.set(index, field, now() - this.handles.epochMs + 1);
   }
 
   #instant(offset: number): number | undefined {

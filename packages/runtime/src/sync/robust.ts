@@ -52,16 +52,20 @@ export function beginLockScope(): void {
 export function endLockScope(threadId: number): number {
   const entries = scope ?? [];
   scope = undefined;
-  const self = tokenOf(threadId);
-  let released = 0;
+  for (const entry of entries) known.delete(entry);
+  return markHeldBy(entries, tokenOf(threadId));
+}
+
+/** Marks every word in `entries` held by `token` as owner-died; returns how many. */
+function markHeldBy(entries: Iterable<Known>, token: number): number {
+  let marked = 0;
   for (const entry of entries) {
-    known.delete(entry);
     const buffer = entry.buffer.deref();
     if (buffer === undefined) continue;
     const view = new Int32Array(buffer);
-    for (const index of entry.words) if (markOwnerDied(view, index, self)) released++;
+    for (const index of entry.words) if (markOwnerDied(view, index, token)) marked++;
   }
-  return released;
+  return marked;
 }
 
 /** Frees what a dead thread held in some other lock structure; returns how many it freed. */
@@ -86,13 +90,7 @@ export function recoverLocksOf(threadId: number): number {
   const dead = tokenOf(threadId);
   let recovered = 0;
   for (const hook of hooks) recovered += hook(dead, threadId);
-  for (const entry of known) {
-    const buffer = entry.buffer.deref();
-    if (buffer === undefined) continue;
-    const view = new Int32Array(buffer);
-    for (const index of entry.words) if (markOwnerDied(view, index, dead)) recovered++;
-  }
-  return recovered;
+  return recovered + markHeldBy(known, dead);
 }
 
 /**
