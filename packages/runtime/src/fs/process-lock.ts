@@ -20,8 +20,8 @@
  * through libuv's thread pool costs tens of them, several times per acquire.
  */
 import { randomUUID } from 'node:crypto';
-import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { now } from '../shared/clock.js';
 import { AbortedError, ConflictError } from '../shared/errors.js';
@@ -137,47 +137,80 @@ function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: n
   }
 }
 
-// Waiting processes queue through marker files `<lock>.waiting.<since>.<pid>.<token>`; `since`
-// (zero-padded epoch ms, then a per-process counter) orders them.
-const WAITING = '.waiting.';
+// Waiting processes queue through marker files in `<lock>.queue/`, named `<since>.<token>`;
+// `since` (zero-padded epoch ms, then a per-process counter) orders them. A directory of its
+// own keeps the uncontended path to one failed readdir, however full the target's directory is.
 let queued = 0;
+
+/** A queued waiter: its marker file and the owner record inside it. */
+interface Waiter {
+  readonly marker: string;
+  /** Undefined while its creator is still writing it. */
+  readonly record: OwnerRecord | undefined;
+}
+
+function queueOf(lockPath: string): string {
+  return `${lockPath}.queue`;
+}
 
 /** Leaves this process's place in the queue for `lockPath`; returns the marker's path. */
 function queueUp(lockPath: string, record: OwnerRecord): string {
   const since = `${String(now()).padStart(15, '0')}-${String(queued++).padStart(6, '0')}`;
-  const marker = `${lockPath}${WAITING}${since}.${record.pid}.${record.token}`;
-  writeFileSync(marker, JSON.stringify(record));
-  return marker;
+  const marker = join(queueOf(lockPath), `${since}.${record.token}`);
+  for (;;) {
+    try {
+      mkdirSync(queueOf(lockPath), { recursive: true });
+      writeFileSync(marker, JSON.stringify(record));
+      return marker;
+    } catch (error) {
+      // The last waiter removed the emptied queue directory during our mkdir (which then fails
+      // with ENOENT too) or between our mkdir and write: make it again.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
-/** Queue markers of live waiters for `lockPath`, oldest first (stale ones are removed). */
-function waiters(lockPath: string, staleMs: number): string[] {
-  const prefix = `${basename(lockPath)}${WAITING}`;
+/** Leaves the queue; removes the queue directory if it is now empty. */
+function leaveQueue(lockPath: string, marker: string): void {
+  unlinkIfPresent(marker);
+  try {
+    rmdirSync(queueOf(lockPath));
+  } catch {
+    // Not empty (others still wait) or already gone.
+  }
+}
+
+/** Live waiters for `lockPath`, oldest first (stale markers are removed). */
+function waiters(lockPath: string, staleMs: number): Waiter[] {
+  // existsSync first: a failed readdirSync builds an Error with a stack, which tripled the cost
+  // of an uncontended acquire (measured: 60 -> 190 us).
+  if (!existsSync(queueOf(lockPath))) return [];
   let names: string[];
   try {
-    names = readdirSync(dirname(lockPath)).filter((n) => n.startsWith(prefix)).sort();
+    names = readdirSync(queueOf(lockPath)).sort();
   } catch {
     return [];
   }
-  return names
-    .map((n) => join(dirname(lockPath), n))
-    .filter((marker) => {
-      if (!isStale(readRecord(marker), marker, staleMs)) return true;
-      unlinkIfPresent(marker);
-      return false;
-    });
+  const live: Waiter[] = [];
+  for (const name of names) {
+    const marker = join(queueOf(lockPath), name);
+    const record = readRecord(marker);
+    if (isStale(record, marker, staleMs)) unlinkIfPresent(marker);
+    else live.push({ marker, record });
+  }
+  return live;
 }
 
 /** Whether live waiters queued before `mine` (any waiter at all when this one has no marker). */
 function waitersAhead(lockPath: string, mine: string | undefined, staleMs: number): boolean {
-  const queue = waiters(lockPath, staleMs);
+  const queue = waiters(lockPath, staleMs).map((w) => w.marker);
   return mine === undefined ? queue.length > 0 : queue[0] !== mine && queue.includes(mine);
 }
 
 /** Whether another process waits for `target`'s lock (holders then stop handing it on). */
 export function hasForeignWaiters(target: string, staleMs: number): boolean {
-  const mine = `.${process.pid}.`;
-  return waiters(`${target}${SUFFIX}`, staleMs).some((m) => !basename(m).slice(basename(m).indexOf(WAITING)).includes(mine));
+  // A record still being written counts as foreign: stopping the hand-on is the safe side.
+  return waiters(`${target}${SUFFIX}`, staleMs).some((w) => w.record?.pid !== process.pid || w.record.host !== HOST);
 }
 
 /** An exclusive lock on a file, held by this process. */
@@ -228,7 +261,7 @@ export class ProcessLock {
         await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       }
     } finally {
-      if (marker !== undefined) unlinkIfPresent(marker);
+      if (marker !== undefined) leaveQueue(lockPath, marker);
     }
   }
 
