@@ -21,6 +21,8 @@ interface Tracked {
   readonly ratio: number;
   /** Allowed relative increase: 0.25 lets the ratio grow by 25%. */
   readonly tolerance: number;
+  /** The suite that measures it. */
+  readonly suite: string;
   readonly name?: string;
 }
 
@@ -35,26 +37,16 @@ const { values } = parseArgs({ options: { update: { type: 'boolean', default: fa
 
 const baseline = JSON.parse(await readFile(BASELINE, 'utf8')) as Baseline;
 const tracked = Object.keys(baseline.figures);
-const needed = suites.filter((s) => tracked.some((id) => suiteOf(id) === s.name));
+const needed = suites.filter((s) => tracked.some((id) => baseline.figures[id]!.suite === s.name));
 const results = await runSuites(needed, { runs: positiveOption('runs', values.runs, 3), timeMs: 200 });
 const byId = new Map(results.map((c) => [c.id, c]));
-
-/** The suite that measures a figure, from its id's first segment. */
-function suiteOf(id: string): string {
-  const prefix = id.split('.')[0]!;
-  const owners: Record<string, string> = {
-    mutex: 'primitives', semaphore: 'primitives', barrier: 'primitives',
-    streams: 'streams', heartbeat: 'protocols', state: 'protocols', resources: 'protocols', files: 'files', scaling: 'scaling',
-  };
-  return owners[prefix] ?? prefix;
-}
 
 if (values.update) {
   const figures: Record<string, Tracked> = {};
   for (const id of tracked) {
     const now = byId.get(id);
     if (now === undefined) throw new Error(`figure ${id} was not measured; remove it from baseline.json or fix its suite`);
-    figures[id] = { ratio: round(now.ratio), tolerance: baseline.figures[id]!.tolerance, name: now.name };
+    figures[id] = { ratio: round(now.ratio), tolerance: baseline.figures[id]!.tolerance, suite: now.suite, name: now.name };
   }
   await writeFile(BASELINE, `${JSON.stringify({ ...baseline, updated: new Date().toISOString(), figures }, null, 2)}\n`);
   console.log(`updated ${BASELINE.pathname} with ${tracked.length} figures`);
