@@ -8,8 +8,10 @@ export { atomicsStats, type AtomicsStats } from './shared/atomics.js';
 export {
   AbortedError,
   BrokenBarrierError,
+  CallbackError,
   CapacityError,
   ConflictError,
+  DeadlockError,
   InvalidArgumentError,
   InvalidStateError,
   MergeConflictError,
@@ -56,8 +58,9 @@ export {
   type HeartbeatSenderHandle,
 } from './protocols/heartbeat.js';
 export { StreamCoordinator, type CoordinatorOptions } from './streams/coordinator.js';
-export type { StreamRegistry } from './streams/registry.js';
-export type { RestartBudget, RunStats } from './streams/run.js';
+export type { StreamRegistryView } from './streams/registry.js';
+export type { RunStats } from './streams/run.js';
+export type { RestartBudget } from './streams/supervisor.js';
 export type {
   CheckpointRecord,
   ConvergenceOptions,

@@ -1,6 +1,6 @@
 // Failure semantics, cancellation, scale, module loading and bad input of the coordinator.
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, InvalidStateError, Mutex, StreamCoordinator, type StreamSpec } from '@tributary/runtime';
+import { InvalidArgumentError, Mutex, StreamCoordinator, type StreamSpec } from '@tributary/runtime';
 import { closeAfterEach, streamModule } from './helpers.js';
 
 const track = closeAfterEach();
@@ -62,11 +62,12 @@ describe('cancellation', () => {
     // Wait (bounded by the test timeout) until both threads are busy, then abort.
     while (coordinator.registry.list().filter((r) => r.state === 'running').length < 2) await new Promise((r) => setTimeout(r, 5));
     const abortedAt = Date.now();
-    ac.abort();
+    ac.abort(new RangeError('the user pressed stop'));
     const results = await running;
     expect(Date.now() - abortedAt).toBeLessThan(1_000);
     expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
-    expect(results[0]!.error!.name).toBe('AbortedError');
+    // Each result carries the caller's own abort reason.
+    for (const r of results) expect(r.error).toMatchObject({ name: 'RangeError', message: 'the user pressed stop' });
   });
 
   it('close() during a run without a signal ends an uncooperative stream as cancelled', async () => {
@@ -151,11 +152,9 @@ describe('bad input', () => {
     expect(() => new StreamCoordinator({ maxThreads: 0 })).toThrow(/options.maxThreads must be an integer/);
   });
 
-  it('refuses a second run while one is going, and any run once closed', async () => {
+  it('refuses any run once closed', async () => {
     coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
-    const first = coordinator.executeParallel([{ id: 'a', durationMs: 20 }]);
-    await expect(coordinator.executeParallel([{ id: 'b' }])).rejects.toBeInstanceOf(InvalidStateError);
-    await first;
+    await coordinator.executeParallel([{ id: 'a', durationMs: 20 }]);
     await coordinator.close();
     await expect(coordinator.executeParallel([{ id: 'c' }])).rejects.toThrow(/closed/);
   });

@@ -18,7 +18,7 @@
  */
 import { int32s, place, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
-import { now } from '../shared/clock.js';
+import { instantOf, now, offsetFrom } from '../shared/clock.js';
 import { CapacityError, InvalidArgumentError } from '../shared/errors.js';
 import { checkHandle, type Handle } from '../shared/handle.js';
 import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
@@ -103,7 +103,7 @@ export class HeartbeatSender {
 
   /** One beat: a single store of the time. */
   send(): void {
-    atomics.store(this.#view, this.#index, now() - this.#epochMs + 1);
+    atomics.store(this.#view, this.#index, offsetFrom(this.#epochMs));
   }
 }
 
@@ -143,7 +143,7 @@ export class HeartbeatProtocol {
   /** Records a beat of `streamId` from this thread (registers it on first use). */
   sendHeartbeat(streamId: string, details?: unknown): void {
     const index = this.#slotOf(streamId);
-    atomics.store(this.#view, index, now() - this.#epochMs + 1);
+    atomics.store(this.#view, index, offsetFrom(this.#epochMs));
     if (details !== undefined) this.#details.set(streamId, details);
   }
 
@@ -214,10 +214,10 @@ export class HeartbeatProtocol {
     }
     index = this.#ids.push(streamId) - 1;
     // Registered now: the startup grace runs from here until the first beat.
-    atomics.store(this.#view, index, now() - this.#epochMs + 1);
+    atomics.store(this.#view, index, offsetFrom(this.#epochMs));
     this.watch(
       streamId,
-      () => this.#epochMs + atomics.load(this.#view, index) - 1,
+      () => instantOf(this.#epochMs, atomics.load(this.#view, index)),
       () => this.#details.get(streamId),
     );
     return index;

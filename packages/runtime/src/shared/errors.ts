@@ -17,7 +17,9 @@ export type TributaryErrorCode =
   | 'ERR_TRIBUTARY_RESOURCE'
   | 'ERR_TRIBUTARY_CAPACITY'
   | 'ERR_TRIBUTARY_MERGE_CONFLICT'
-  | 'ERR_TRIBUTARY_STREAM';
+  | 'ERR_TRIBUTARY_STREAM'
+  | 'ERR_TRIBUTARY_DEADLOCK'
+  | 'ERR_TRIBUTARY_CALLBACK';
 
 /** Base class of every error Tributary throws on purpose. */
 export class TributaryError extends Error {
@@ -125,5 +127,26 @@ export class MergeConflictError extends TributaryError {
 export class StreamError extends TributaryError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_TRIBUTARY_STREAM', message, options);
+  }
+}
+
+/**
+ * No stream of a run could make progress: every running stream waited at the run's barrier
+ * and the streams it waited for could not get a thread. The message names who waited for
+ * what and which option to change (`maxSpareThreads`, or fewer barrier parties).
+ */
+export class DeadlockError extends TributaryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_TRIBUTARY_DEADLOCK', message, options);
+  }
+}
+
+/**
+ * A convergence callback threw or rejected. The run's other streams were cancelled and the
+ * run rejected with this error; `cause` is what the callback threw.
+ */
+export class CallbackError extends TributaryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_TRIBUTARY_CALLBACK', message, options);
   }
 }

@@ -73,30 +73,45 @@ interface SharedAbortLink {
   readonly view: Int32Array;
   readonly index: number;
   readonly controller: AbortController;
+  readonly reason: () => unknown;
 }
 const sharedLinks = new WeakMap<AbortSignal, SharedAbortLink>();
 
 /** Longest single blocking park while a shared abort word must be polled. */
 const SHARED_ABORT_POLL_MS = 20;
 
-// A supervised stream's thread says "alive" while it waits: a stream parked at a barrier, a
-// lock or a checkpoint is waiting, not stuck. Parks are sliced so the hook runs at least every
-// `parkSliceMs`; the one truly stuck (not parked) is the one the guardian gets.
-let parkHook: (() => void) | undefined;
+/**
+ * Hears about this thread's waits (a stream's worker sets one per task). `parked` is called
+ * when a wait first parks, `woke` when that wait ends (however it ends), and `sliced` at least
+ * every `sliceMs` while parked. The coordinator uses them to give a parked stream's core to a
+ * queued stream (compensation) and to let a supervised stream beat while it waits: a stream
+ * parked at a barrier, a lock or a checkpoint is waiting, not stuck.
+ */
+export interface ParkObserver {
+  parked(view: WaitableArray): void;
+  sliced(): void;
+  woke(): void;
+}
+let observer: ParkObserver | undefined;
 let parkSliceMs = Infinity;
 
-/** Runs `hook` at least every `sliceMs` while this thread is parked (undefined: stop). */
-export function setParkHook(hook: (() => void) | undefined, sliceMs = Infinity): void {
-  parkHook = hook;
-  parkSliceMs = hook === undefined ? Infinity : sliceMs;
+/** Sets this thread's {@link ParkObserver} (undefined: none); parks are sliced to `sliceMs`. */
+export function setParkObserver(next: ParkObserver | undefined, sliceMs = Infinity): void {
+  observer = next;
+  parkSliceMs = next === undefined ? Infinity : sliceMs;
 }
 
 /**
  * Ties `controller.signal` to `view[index]`: once the word is non-zero, blocking waits given
  * this signal abort within {@link SHARED_ABORT_POLL_MS} even though the thread's event loop is blocked.
  */
-export function linkAbortToWord(controller: AbortController, view: Int32Array, index: number): void {
-  sharedLinks.set(controller.signal, { view, index, controller });
+export function linkAbortToWord(
+  controller: AbortController,
+  view: Int32Array,
+  index: number,
+  reason: () => unknown = () => new AbortedError('the stream was cancelled'),
+): void {
+  sharedLinks.set(controller.signal, { view, index, controller, reason });
 }
 
 /** Whether `signal` has aborted, looking at its shared word too. */
@@ -105,7 +120,7 @@ export function isAborted(signal: AbortSignal | undefined): boolean {
   if (signal.aborted) return true;
   const link = sharedLinks.get(signal);
   if (link !== undefined && atomics.load(link.view, link.index) !== 0) {
-    link.controller.abort(new AbortedError('the stream was cancelled'));
+    link.controller.abort(link.reason());
     return true;
   }
   return false;
@@ -132,7 +147,7 @@ export function parkSync(view: WaitableArray, index: number, expected: number | 
   let slice = Math.min(parkSliceMs, ctx.deadline === Infinity ? Infinity : ctx.deadline - now());
   if (ctx.signal !== undefined && sharedLinks.has(ctx.signal)) slice = Math.min(slice, SHARED_ABORT_POLL_MS);
   atomics.wait(view, index, expected, slice);
-  parkHook?.();
+  observer?.sliced();
   return WOKEN;
 }
 
@@ -173,7 +188,7 @@ export async function parkAsync(
       settled = true;
       clearTimeout(keepAlive);
       ctx.signal?.removeEventListener('abort', onAbort);
-      parkHook?.();
+      observer?.sliced();
       // A slice that ran out is not the wait timing out: the caller looks again.
       resolve(value === 'timed-out' && now() >= ctx.deadline ? TIMED_OUT : WOKEN);
     });
@@ -203,6 +218,12 @@ export const HANDOFF_SPINS = 64;
 /** Undoes a waiter's announcement when it gives up; returns a result if it succeeded meanwhile. */
 export type GiveUp<T> = () => T | undefined;
 
+/** Tells this thread's observer that a wait parks on `view`; returns it, to be told when the wait ends. */
+function enterPark(view: WaitableArray): ParkObserver | undefined {
+  observer?.parked(view);
+  return observer;
+}
+
 /**
  * Retries `attempt` until it succeeds, parking (blocking) between tries. When the deadline
  * passes or the signal aborts, `onGiveUp` undoes what the waiter announced and the typed error
@@ -211,11 +232,14 @@ export type GiveUp<T> = () => T | undefined;
  */
 export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>, spinLimit = 0): T {
   let parkedAt: number | undefined;
+  // null until the wait first parks; then the observer told (an async wait may outlive a task's observer).
+  let told: ParkObserver | undefined | null = null;
   try {
     for (let spins = 0; ; spins++) {
       const result = attempt();
       if (!(result instanceof Park)) return result;
       if (spins < spinLimit) continue;
+      if (told === null) told = enterPark(result.view);
       if (parkedAt === undefined && isTracing()) parkedAt = traceNow();
       const outcome = parkSync(result.view, result.index, result.expected, ctx);
       if (outcome !== WOKEN) {
@@ -225,6 +249,7 @@ export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: G
       }
     }
   } finally {
+    told?.woke();
     if (parkedAt !== undefined) traceSpan('wait', ctx.what, parkedAt);
   }
 }
@@ -232,10 +257,13 @@ export function untilSync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: G
 /** The asynchronous twin of {@link untilSync}. */
 export async function untilAsync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiveUp?: GiveUp<T>): Promise<T> {
   let parkedAt: number | undefined;
+  // null until the wait first parks; then the observer told (an async wait may outlive a task's observer).
+  let told: ParkObserver | undefined | null = null;
   try {
     for (;;) {
       const result = attempt();
       if (!(result instanceof Park)) return result;
+      if (told === null) told = enterPark(result.view);
       if (parkedAt === undefined && isTracing()) parkedAt = traceNow();
       const outcome = await parkAsync(result.view, result.index, result.expected, ctx);
       if (outcome !== WOKEN) {
@@ -245,6 +273,7 @@ export async function untilAsync<T>(ctx: WaitContext, attempt: Attempt<T>, onGiv
       }
     }
   } finally {
+    told?.woke();
     if (parkedAt !== undefined) traceSpan('wait', ctx.what, parkedAt);
   }
 }

@@ -3,28 +3,18 @@
  * stream's slot; checkpoint arrives at a pending aligned checkpoint and parks until released.
  */
 import * as atomics from '../shared/atomics.js';
-import { AbortedError } from '../shared/errors.js';
-import { now } from '../shared/clock.js';
+import { AbortedError, TimeoutError } from '../shared/errors.js';
+import { now, offsetFrom } from '../shared/clock.js';
 import { isTracing, traceInstant } from '../shared/trace.js';
-import { Park, isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import { isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import * as checkpoints from '../sync/raw/checkpoint.js';
 import { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import { ImmutableStateManager } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
 import type { SharedHandles } from './task.js';
-import {
-  CANCEL,
-  CP_ARRIVALS,
-  CP_EPOCH,
-  CP_RELEASED,
-  CP_SEEN,
-  HEARTBEAT,
-  PROGRESS,
-  PROGRESS_SCALE,
-  slotWord,
-  type RunMemory,
-} from './layout.js';
+import { CANCEL, CP_SEEN, HEARTBEAT, NOT_CANCELLED, PROGRESS, PROGRESS_SCALE, TIMED_OUT, slotWord, type RunMemory } from './layout.js';
 import type { MainServices } from './services.js';
 import type { StreamContext } from './types.js';
 
@@ -35,7 +25,7 @@ export interface ContextInit {
   readonly attempt: number;
   readonly resume: unknown;
   readonly memory: RunMemory;
-  readonly services: Pick<MainServices, 'recordDetails'> & { readonly processLocks: ProcessLocks };
+  readonly services: MainServices;
   readonly shared: SharedHandles;
   readonly directory: string | undefined;
 }
@@ -59,6 +49,7 @@ class WorkerStreamContext implements StreamContext {
   #fileLocks: FileLockManager | undefined;
   #signal: AbortSignal | undefined;
   readonly #words: Int32Array;
+  readonly #cancelWord: number;
   readonly #heartbeatWord: number;
   readonly #progressWord: number;
   readonly #epochMs: number;
@@ -76,6 +67,7 @@ class WorkerStreamContext implements StreamContext {
     this.#index = init.index;
     this.#services = init.services;
     this.#words = init.memory.words;
+    this.#cancelWord = slotWord(init.index, CANCEL);
     this.#heartbeatWord = slotWord(init.index, HEARTBEAT);
     this.#progressWord = slotWord(init.index, PROGRESS);
     this.#epochMs = init.memory.handles.epochMs;
@@ -87,11 +79,26 @@ class WorkerStreamContext implements StreamContext {
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
       const controller = new AbortController();
+      const cancel = atomics.load(this.#words, this.#cancelWord);
+      if (cancel !== NOT_CANCELLED) controller.abort(this.#reason(cancel));
       // The coordinator cancels through shared memory: this thread may be too busy for messages.
-      linkAbortToWord(controller, this.#words, slotWord(this.#index, CANCEL));
+      else linkAbortToWord(controller, this.#words, this.#cancelWord, () => this.#reason(atomics.load(this.#words, this.#cancelWord)));
       this.#signal = controller.signal;
     }
     return this.#signal;
+  }
+
+  throwIfAborted(): void {
+    if (atomics.load(this.#words, this.#cancelWord) === NOT_CANCELLED) return;
+    isAborted(this.signal);
+    this.signal.throwIfAborted();
+  }
+
+  /** Why the stream is cancelled, from its cancel word. */
+  #reason(cancel: number): Error {
+    return cancel === TIMED_OUT
+      ? new TimeoutError(`stream ${this.id} ran past its timeoutMs; stop when ctx.signal aborts, or raise the stream's timeoutMs`)
+      : new AbortedError(`stream ${this.id} was cancelled`);
   }
 
   get state(): ImmutableStateManager<Record<string, unknown>> {
@@ -115,12 +122,14 @@ class WorkerStreamContext implements StreamContext {
   heartbeat(details?: unknown): void {
     // One store of a small integer: no message, no allocation.
     const t = now();
-    atomics.store(this.#words, this.#heartbeatWord, t - this.#epochMs + 1);
+    atomics.store(this.#words, this.#heartbeatWord, offsetFrom(this.#epochMs, t));
     if (details !== undefined) this.#services.recordDetails(details);
     if (this.#traced && t - this.#lastTracedBeat >= TRACE_HEARTBEAT_EVERY_MS) {
       this.#lastTracedBeat = t;
       traceInstant('heartbeat', 'heartbeat', { stream: this.id });
     }
+    // A beat is where a cooperative loop learns of a cancel: fire ctx.signal's abort event.
+    if (this.#signal !== undefined && atomics.load(this.#words, this.#cancelWord) !== NOT_CANCELLED) isAborted(this.#signal);
   }
 
   progress(fraction: number, details?: unknown): void {
@@ -130,31 +139,34 @@ class WorkerStreamContext implements StreamContext {
   }
 
   checkpoint(): void {
-    if (isAborted(this.signal)) throw new AbortedError(`stream ${this.id} was cancelled`);
+    this.throwIfAborted();
     const words = this.#words;
-    const epoch = atomics.load(words, CP_EPOCH);
     const seenWord = slotWord(this.#index, CP_SEEN);
     // Fast path: no checkpoint pending that this stream has not already joined.
-    if (epoch === 0 || epoch <= atomics.load(words, seenWord)) return;
-    atomics.store(words, seenWord, epoch);
-    atomics.add(words, CP_ARRIVALS, 1);
-    atomics.notify(words, CP_ARRIVALS);
+    const epoch = checkpoints.pendingEpoch(words, seenWord);
+    if (epoch === 0) return;
+    checkpoints.arrive(words, seenWord, epoch);
     const limit = this.#memory.handles.checkpointIntervalMs + CHECKPOINT_SLACK_MS;
     const ctx = startWait(`checkpoint ${epoch}`, { timeoutMs: limit, signal: this.signal });
-    // Past the limit the coordinator has moved on (it reports this stream as lagging): go on.
-    untilSync(
-      ctx,
-      () => {
-        const released = atomics.load(words, CP_RELEASED);
-        return released >= epoch || new Park(words, CP_RELEASED, released);
-      },
-      () => (isAborted(this.signal) ? undefined : true),
-    );
+    this.inCheckpoint = true;
+    try {
+      // Past the limit the coordinator has moved on (it reports this stream as lagging): go on.
+      untilSync(
+        ctx,
+        () => checkpoints.released(words, epoch),
+        () => (isAborted(this.signal) ? undefined : true),
+      );
+    } finally {
+      this.inCheckpoint = false;
+    }
   }
+
+  /** Whether the stream is parked in `checkpoint()` (the worker's park observer reads it). */
+  inCheckpoint = false;
 }
 
 /** The context as the worker entry sees it: the stream's view plus end-of-task clean-up. */
-export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> | undefined };
+export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> | undefined; readonly inCheckpoint: boolean };
 
 /** Builds the context a stream function receives. */
 export function createContext(init: ContextInit): WorkerContext {

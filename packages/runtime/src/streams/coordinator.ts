@@ -3,8 +3,11 @@
  * and converges their results as asked: `barrier` (all at once), `progressive` (each as it
  * settles) or `checkpoint` (periodic aligned checkpoints with each stream's progress).
  *
- * One run at a time per coordinator. The pool is started at construction, so the first run
- * does not pay for thread start-up.
+ * Several runs may share one coordinator at once (a server handling requests): each has its
+ * own barrier, checkpoints, results and cancellation, and their queued streams share the
+ * threads in submission order. The pool is started at construction, so the first run does not
+ * pay for thread start-up. `maxThreads` bounds the streams that run; a stream parked in a
+ * Tributary wait gives its core to a queued one (see `scheduler.ts`).
  *
  * @example
  * ```ts
@@ -25,18 +28,29 @@ import type { Guardian } from '../protocols/heartbeat.js';
 import { ImmutableStateManager, type ImmutableStateOptions } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import type { ConvergenceType } from './convergence/index.js';
 import { createStreamPool } from './pool.js';
-import { isServicesRequest } from './services.js';
+import { StreamRegistry, type StreamRegistryView } from './registry.js';
+import { Run, type RunRuntime, type RunStats } from './run.js';
+import { Scheduler } from './scheduler.js';
+import { addressOf, isServicesRequest } from './services.js';
+import type { RestartBudget, Supervision } from './supervisor.js';
+import { rebuildError } from './task.js';
 import { Tracer, type TraceDocument } from './tracer.js';
-import { StreamRegistry } from './registry.js';
-import { Run, type RestartBudget, type RunStats, type Supervision } from './run.js';
-import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from './types.js';
-import { checkSpecs, convergenceType, intervalMs, runSignal } from './validate.js';
+import type { ConvergenceOptions, ExecuteOptions, StreamResult, StreamSpec } from './types.js';
+import { checkSpecs, convergenceType, intervalMs, runSignal, timeout } from './validate.js';
 
 /** Options of a {@link StreamCoordinator}. */
 export interface CoordinatorOptions {
-  /** Most worker threads. Default: the machine's available parallelism. */
+  /** Most streams running (not parked) at once. Default: the machine's available parallelism. */
   readonly maxThreads?: number;
+  /**
+   * Extra threads started for queued streams while running ones are parked in a Tributary
+   * wait (compensation), so streams that wait on each other never deadlock a fixed pool. Each
+   * is a real thread (a few MB of memory), reaped after `idleTimeoutMs` idle. Default 256
+   * (Java's ForkJoinPool caps its spares at 256 too); 0 turns compensation off.
+   */
+  readonly maxSpareThreads?: number;
   /** Threads kept ready. Default: maxThreads (CPU-bound runs want them warm). */
   readonly minThreads?: number;
   /** How long a thread above minThreads may idle. Default 30,000. */
@@ -64,11 +78,13 @@ export interface CoordinatorOptions {
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
+const DEFAULT_MAX_SPARE_THREADS = 256;
 
 /** Runs streams on worker threads and converges their results. */
 export class StreamCoordinator implements AsyncDisposable {
-  /** The streams of the current or last run, with live state. */
-  readonly registry = new StreamRegistry();
+  /** The streams of the runs in progress and of the last one finished, with live state. */
+  readonly registry: StreamRegistryView;
+  readonly #registry = new StreamRegistry();
   /** Versioned shared state, the same memory streams see as `ctx.state`. */
   readonly state: ImmutableStateManager<Record<string, unknown>>;
   /** The resource pool streams negotiate over (`ctx.resources`), if configured. Grants die with their stream. */
@@ -77,15 +93,16 @@ export class StreamCoordinator implements AsyncDisposable {
   readonly fileLocks: FileLockManager;
   /** Per-stream directories (`ctx.directory`), when isolation is on; merge them after a run. */
   readonly isolation: DirectoryIsolation | undefined;
-  #pool: Piscina;
-  #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
+  readonly #pool: Piscina;
+  readonly #scheduler: Scheduler;
+  #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => unknown) | undefined } = {
     type: 'barrier',
     intervalMs: DEFAULT_INTERVAL_MS,
     callback: undefined,
   };
   readonly #supervision: Supervision | undefined;
   readonly #cancelGraceMs: number;
-  #run: Run | undefined;
+  readonly #runs = new Map<number, Run>();
   #convergenceTime = 0;
   #lastStats: RunStats = { recoveryAttempts: 0 };
   #closed = false;
@@ -96,6 +113,7 @@ export class StreamCoordinator implements AsyncDisposable {
     const o = optionsObject('options', options);
     const maxThreads = o.maxThreads === undefined ? availableParallelism() : positiveInteger('options.maxThreads', o.maxThreads, 1024);
     const minThreads = o.minThreads === undefined ? maxThreads : integerIn('options.minThreads', o.minThreads, 0, maxThreads);
+    const maxSpareThreads = o.maxSpareThreads === undefined ? DEFAULT_MAX_SPARE_THREADS : integerIn('options.maxSpareThreads', o.maxSpareThreads, 0, 4096);
     const idleTimeoutMs = o.idleTimeoutMs === undefined ? 30_000 : nonNegativeFinite('options.idleTimeoutMs', o.idleTimeoutMs);
     this.#cancelGraceMs = o.cancelGraceMs === undefined ? 250 : nonNegativeFinite('options.cancelGraceMs', o.cancelGraceMs);
     this.#supervision = supervision(o);
@@ -105,12 +123,15 @@ export class StreamCoordinator implements AsyncDisposable {
     this.isolation = isolation(o.isolation);
     this.#tracer = o.trace === true ? new Tracer() : undefined;
     this.#maxThreads = maxThreads;
-    this.#pool = createStreamPool({ maxThreads, minThreads, idleTimeoutMs });
+    this.registry = this.#registry;
+    // Piscina may start the spares; the scheduler decides when (Piscina's own queue stays empty).
+    this.#pool = createStreamPool({ maxThreads: maxThreads + maxSpareThreads, minThreads, idleTimeoutMs });
+    this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
-      if (isServicesRequest(message)) {
-        if (this.#run === undefined) message.port.close();
-        else this.#run.serve(message);
-      }
+      if (!isServicesRequest(message)) return;
+      const run = this.#runs.get(addressOf(message).run);
+      if (run === undefined) message.port.close();
+      else run.serve(message);
     });
   }
 
@@ -143,53 +164,77 @@ export class StreamCoordinator implements AsyncDisposable {
   async warmUp(): Promise<void> {
     const task = new URL('./warm-up.js', import.meta.url);
     const specs = Array.from({ length: this.#maxThreads }, (_, i) => ({ id: `warm-up-${i}`, task }));
-    const results = await this.#start(specs, { convergenceType: 'barrier' }, undefined, true).done;
+    const results = await this.#start(specs, { convergenceType: 'barrier' }, undefined, true).start();
     const failed = results.find((r) => r.status !== 'complete');
     if (failed !== undefined) throw new StreamError(`warm-up failed: ${failed.error?.message ?? failed.status}`);
   }
 
   /** Sets the convergence used by later runs that do not name one. */
   configureConvergence(options: ConvergenceOptions): void {
-    const o = optionsObject('options', options);
+    const o = optionsObject<{ type?: unknown; intervalMs?: unknown; callback?: unknown }>('options', options);
     const type = convergenceType('options.type', o.type);
     const every = o.intervalMs === undefined ? this.#convergence.intervalMs : intervalMs(o.intervalMs);
     if (o.callback !== undefined && typeof o.callback !== 'function') throw new InvalidArgumentError('options.callback must be a function');
-    this.#convergence = { type, intervalMs: every, callback: o.callback };
+    this.#convergence = { type, intervalMs: every, callback: o.callback as ((event: never) => unknown) | undefined };
   }
 
   /**
    * Runs `streams` in parallel and resolves with one result per stream, in input order, once
-   * all have settled. Rejects only for bad input (InvalidArgumentError) or a closed or busy coordinator.
+   * all have settled. Rejects for bad input (InvalidArgumentError), a closed coordinator, or a
+   * convergence callback that failed (CallbackError, once every stream has settled).
    */
-  async executeParallel(streams: readonly StreamSpec[], options?: ExecuteOptions): Promise<StreamResult[]> {
-    return this.#start(streams, options, undefined).done;
+  executeParallel(streams: readonly StreamSpec[], options?: ExecuteOptions): Promise<StreamResult[]> {
+    try {
+      return this.#start(streams, options, undefined).start();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /**
+   * Runs one stream and resolves with what its function returned, or rejects with its error
+   * (rebuilt on this thread with its name, message, stack, code and own properties), like
+   * `piscina.run`. It shares the threads with every other run.
+   */
+  async run<T = unknown>(spec: StreamSpec, options?: Omit<ExecuteOptions, 'convergenceType'>): Promise<T> {
+    const [result] = await this.#start([spec], { ...optionsObject('options', options), convergenceType: 'progressive' }, undefined, false, false).start();
+    if (result!.status === 'complete') return result!.value as T;
+    throw rebuildError(result!.error!);
   }
 
   /**
    * Runs `streams` and yields each result as its stream settles. Leaving the loop early
-   * (`break`, `return`, a throw) cancels the streams still running.
+   * (`break`, `return`, a throw) cancels the streams still running. A failed convergence
+   * callback is thrown from the loop (CallbackError).
    */
   async *stream(streams: readonly StreamSpec[], options?: ExecuteOptions): AsyncGenerator<StreamResult, void, undefined> {
     const ready: StreamResult[] = [];
     let wake: (() => void) | undefined;
+    let failure: Error | undefined;
     const run = this.#start(streams, { ...options, convergenceType: 'progressive' }, (r) => {
       ready.push(r);
+      wake?.();
+    });
+    run.start().catch((error: Error) => {
+      failure = error;
       wake?.();
     });
     let delivered = 0;
     try {
       while (delivered < streams.length) {
-        if (ready.length === 0) await new Promise<void>((r) => (wake = r));
+        if (ready.length === 0 && failure === undefined) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         while (ready.length > 0) {
           delivered++;
           yield ready.shift()!;
         }
+        if (failure !== undefined) throw failure;
       }
+      await run.done;
     } finally {
       if (delivered < streams.length) {
         run.cancel(new Error('the consumer left the stream() loop'));
-        await run.done;
+        await run.done.catch(() => {});
       }
     }
   }
@@ -198,11 +243,11 @@ export class StreamCoordinator implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const run = this.#run;
-    run?.cancel(new Error('coordinator closed'));
+    const runs = [...this.#runs.values()];
+    for (const run of runs) run.cancel(new Error('coordinator closed'));
     // Streams of a run without per-task signals can only be stopped by ending their threads.
-    const destroyed = run !== undefined && !run.abortable ? this.#pool.destroy() : undefined;
-    await run?.done;
+    const destroyed = runs.some((run) => !run.abortable) ? this.#pool.destroy() : undefined;
+    await Promise.all(runs.map((run) => run.done.catch(() => {})));
     await (destroyed ?? this.#pool.destroy());
     await this.fileLocks.close();
   }
@@ -212,51 +257,52 @@ export class StreamCoordinator implements AsyncDisposable {
     return this.close();
   }
 
-  #start(streams: readonly StreamSpec[], options: ExecuteOptions | undefined, sink: ((r: StreamResult) => void) | undefined, warmUp = false): Run {
+  #start(
+    streams: readonly StreamSpec[],
+    options: ExecuteOptions | undefined,
+    sink: ((r: StreamResult) => void) | undefined,
+    warmUp = false,
+    convergent = true,
+  ): Run {
     if (this.#closed) throw new InvalidStateError('this StreamCoordinator is closed; create a new one');
-    if (this.#run !== undefined) {
-      throw new InvalidStateError('a run is already in progress on this coordinator; await it or use another coordinator');
-    }
     const o = optionsObject('options', options);
     const specs = checkSpecs(streams);
     const type = o.convergenceType === undefined ? this.#convergence.type : convergenceType('options.convergenceType', o.convergenceType);
     const signal = runSignal(o.signal);
-    // A warm-up is not the caller's run: its callbacks do not hear of it.
-    const callback = warmUp ? undefined : (this.#convergence.callback as ((event: unknown) => void) | undefined);
+    const timeoutMs = o.timeoutMs === undefined ? undefined : timeout('options.timeoutMs', o.timeoutMs);
+    // A warm-up or a single run() is not the caller's run: callbacks do not hear of it.
+    const callback = warmUp || !convergent ? undefined : this.#convergence.callback;
     const startedAt = Date.now();
-    const run = new Run(specs, {
-      pool: this.#pool,
-      registry: this.registry,
-      convergence: type,
-      intervalMs: this.#convergence.intervalMs,
+    const run = new Run(specs, this.#runtime(warmUp), { type, intervalMs: this.#convergence.intervalMs, callback }, {
       cancelGraceMs: this.#cancelGraceMs,
       signal,
+      timeoutMs,
       supervision: this.#supervision,
-      onResult: (r) => {
-        sink?.(r);
-        if (type === 'progressive') callback?.(r);
-      },
-      onCheckpoint: (record: CheckpointRecord) => {
-        this.#tracer?.instant('checkpoint', `checkpoint ${record.epoch}`, { lagging: record.lagging });
-        callback?.(record);
-      },
-      // A stream's grants end with its attempt, however it ended.
-      onAttemptEnd: (id) => void this.resources?.releaseResources(id),
-      shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
-      processLocks: this.fileLocks.processLocks,
-      // Warm-up streams write nothing: they get no directory, so later merges never see them.
-      allocateDirectory: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
-      tracer: this.#tracer,
-      abortable: signal !== undefined || this.#supervision !== undefined || sink !== undefined,
+      sink,
     });
-    this.#run = run;
-    void run.start().then((results) => {
+    this.#runs.set(run.id, run);
+    const finished = (): void => {
       this.#convergenceTime = Date.now() - startedAt;
       this.#lastStats = { ...run.stats };
-      this.#run = undefined;
-      if (type === 'barrier') callback?.(results);
-    });
+      this.#runs.delete(run.id);
+    };
+    run.done.then(finished, finished);
     return run;
+  }
+
+  #runtime(warmUp: boolean): RunRuntime {
+    return {
+      pool: this.#pool,
+      scheduler: this.#scheduler,
+      registry: this.#registry,
+      shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
+      processLocks: this.fileLocks.processLocks,
+      tracer: this.#tracer,
+      // Warm-up streams write nothing: they get no directory, so later merges never see them.
+      directoryFor: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
+      // A stream's grants end with its attempt, however it ended.
+      releaseHoldings: (id) => this.resources?.releaseResources(id),
+    };
   }
 }
 

@@ -4,30 +4,30 @@
  *
  * | word              | writer      | meaning                                                     |
  * | ----------------- | ----------- | ----------------------------------------------------------- |
- * | CP_EPOCH          | coordinator | checkpoint epoch raised (0: none yet)                        |
- * | CP_RELEASED       | coordinator | last checkpoint epoch released; arrivals park on it           |
- * | CP_ARRIVALS       | streams     | bumped on each arrival, so the coordinator can park on it      |
+ * | (checkpoint hdr)  | both        | EPOCH, RELEASED, ARRIVALS of `sync/raw/checkpoint.ts`        |
+ * | PARK_EVENTS       | workers     | bumped whenever a stream parks or wakes; the scheduler parks on it |
  * | slot.STATE        | both        | QUEUED, RUNNING or SETTLED                                    |
  * | slot.THREAD       | worker      | threadId running it                                           |
  * | slot.ATTEMPT      | coordinator | attempt number                                                |
- * | slot.HEARTBEAT    | worker      | ms since the run's epoch + 1 of the last beat (0: never)      |
+ * | slot.HEARTBEAT    | worker      | clock offset (`offsetFrom`) of the last beat (0: never)        |
  * | slot.PROGRESS     | worker      | progress x 1e6                                                |
- * | slot.CANCEL       | coordinator | non-zero: the stream is cancelled (its ctx.signal aborts)      |
+ * | slot.CANCEL       | coordinator | NOT_CANCELLED, CANCELLED or TIMED_OUT (its ctx.signal aborts)   |
  * | slot.CP_SEEN      | worker      | last checkpoint epoch this stream arrived at                   |
- * | slot.STARTED      | worker      | ms since the run's epoch + 1 when the attempt started running  |
+ * | slot.STARTED      | worker      | clock offset of when the stream function was called (0: not yet) |
+ * | slot.PARKED       | worker      | waits this stream is parked in now (async streams may nest them) |
+ * | slot.WAITS_ON     | worker      | what its latest park waits on: RUN_BARRIER, CHECKPOINT or OTHER |
  *
- * HEARTBEAT is an Int32 offset from the run's epoch so a beat is one store of a small integer
- * (no BigInt allocation); it wraps only after 24.8 days of one run.
+ * A dead worker leaves PARKED and WAITS_ON as they were: the coordinator reads them only for
+ * attempts it believes alive and resets the slot before the next attempt.
  */
 import { Arena, int32s, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
-import { now } from '../shared/clock.js';
+import { instantOf, offsetFrom } from '../shared/clock.js';
 import { Barrier, type BarrierHandle } from '../sync/barrier.js';
+import { HEADER_WORDS as CHECKPOINT_WORDS } from '../sync/raw/checkpoint.js';
 
-export const CP_EPOCH = 0;
-export const CP_RELEASED = 1;
-export const CP_ARRIVALS = 2;
-const HEADER_WORDS = 4;
+export const PARK_EVENTS = CHECKPOINT_WORDS;
+const HEADER_WORDS = PARK_EVENTS + 1;
 
 export const STATE = 0;
 export const THREAD = 1;
@@ -37,7 +37,9 @@ export const PROGRESS = 4;
 export const CANCEL = 5;
 export const CP_SEEN = 6;
 export const STARTED = 7;
-const SLOT_WORDS = 8;
+export const PARKED = 8;
+export const WAITS_ON = 9;
+const SLOT_WORDS = 10;
 
 /** Progress is stored as an integer fraction of this. */
 export const PROGRESS_SCALE = 1_000_000;
@@ -49,6 +51,20 @@ export const RUNNING = 1;
 /** slot.STATE: it settled (complete, failed or cancelled). */
 export const SETTLED = 2;
 
+/** slot.CANCEL: the stream goes on. */
+export const NOT_CANCELLED = 0;
+/** slot.CANCEL: the run or the guardian cancelled it. */
+export const CANCELLED = 1;
+/** slot.CANCEL: its time budget ran out. */
+export const TIMED_OUT = 2;
+
+/** slot.WAITS_ON: the run's own barrier (only the run's streams can release it). */
+export const RUN_BARRIER = 1;
+/** slot.WAITS_ON: an aligned checkpoint (the coordinator releases it within an interval). */
+export const CHECKPOINT = 2;
+/** slot.WAITS_ON: anything else (a lock, semaphore, latch, ...). */
+export const OTHER = 3;
+
 /** Structured-cloneable description of a run's memory, sent with every stream task. */
 export interface RunHandles {
   readonly words: Region;
@@ -56,7 +72,7 @@ export interface RunHandles {
   readonly checkpointIntervalMs: number;
   readonly streams: number;
   readonly barrier: BarrierHandle;
-  /** Epoch ms the HEARTBEAT offsets count from. */
+  /** Epoch ms the clock offsets count from. */
   readonly epochMs: number;
 }
 
@@ -101,27 +117,41 @@ export class RunMemory {
     atomics.store(this.words, slotWord(index, field), value);
   }
 
-  /** Epoch ms of stream `index`'s last heartbeat, or undefined if it never beat. */
-  lastHeartbeat(index: number): number | undefined {
-    return this.#instant(this.get(index, HEARTBEAT));
+  /** Readies stream `index`'s slot for a new attempt (coordinator, before dispatch). */
+  resetSlot(index: number, attempt: number, cancel: number): void {
+    this.set(index, STATE, QUEUED);
+    this.set(index, ATTEMPT, attempt);
+    this.set(index, HEARTBEAT, 0);
+    this.set(index, STARTED, 0);
+    this.set(index, PROGRESS, 0);
+    this.set(index, CP_SEEN, 0);
+    this.set(index, PARKED, 0);
+    this.set(index, WAITS_ON, 0);
+    this.set(index, CANCEL, cancel);
   }
 
-  /** Epoch ms when stream `index`'s current attempt started running, if it has. */
+  /** Epoch ms of stream `index`'s last heartbeat, or undefined if it never beat. */
+  lastHeartbeat(index: number): number | undefined {
+    return instantOf(this.handles.epochMs, this.get(index, HEARTBEAT));
+  }
+
+  /** Epoch ms when stream `index`'s current attempt called the stream function, if it has. */
   startedAt(index: number): number | undefined {
-    return this.#instant(this.get(index, STARTED));
+    return instantOf(this.handles.epochMs, this.get(index, STARTED));
   }
 
   /** Stores the current time into a time field of stream `index` (worker side). */
   stamp(index: number, field: number): void {
-    this.set(index, field, now() - this.handles.epochMs + 1);
-  }
-
-  #instant(offset: number): number | undefined {
-    return offset === 0 ? undefined : this.handles.epochMs + offset - 1;
+    this.set(index, field, offsetFrom(this.handles.epochMs));
   }
 
   /** Progress of stream `index`, 0..1. */
   progress(index: number): number {
     return this.get(index, PROGRESS) / PROGRESS_SCALE;
+  }
+
+  /** What stream `index` is parked on (RUN_BARRIER, CHECKPOINT, OTHER), or 0 when it is not parked. */
+  waitsOn(index: number): number {
+    return this.get(index, PARKED) > 0 ? this.get(index, WAITS_ON) : 0;
   }
 }

@@ -1,84 +1,84 @@
 /**
- * One `executeParallel` call: dispatches every stream to the Piscina pool, watches heartbeats,
- * drives checkpoints, acts on guardian decisions, and settles each stream exactly once.
+ * One run of streams: queues every stream with the coordinator's scheduler, settles each
+ * exactly once, and ends when all have settled. Supervision (`supervisor.ts`), starting an
+ * attempt (`attempt.ts`), running-time budgets (`time-budget.ts`), serving the services
+ * channel (`services.ts`) and convergence (`convergence/`) are its collaborators.
  *
  * Failure model: a stream that throws fails alone; a failed or cancelled stream breaks the
  * run's barrier (waiters get BrokenBarrierError instead of hanging); a stream that completes
- * deregisters from it, so the others can still meet. A cancelled run stops queued streams at
- * once and running ones cooperatively (their ctx.signal aborts, their next checkpoint throws),
- * then terminates whatever still runs after `cancelGraceMs`. Locks held by a terminated worker
- * are recovered as owner-died when its thread exits (see the coordinator's worker watch).
+ * deregisters from it, so the others can still meet. A cancelled run withdraws queued streams
+ * at once and cancels running ones cooperatively (their ctx.signal aborts), then terminates
+ * whatever still runs after `cancelGraceMs`. A stream past its `timeoutMs` is stopped the same
+ * way and fails with TimeoutError. A convergence callback that throws cancels the rest and the
+ * run rejects with CallbackError. Locks held by a terminated worker are recovered as owner-died
+ * when its thread exits (the pool's worker watch).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import { now } from '../shared/clock.js';
-import { AbortedError, StreamError } from '../shared/errors.js';
-import { HeartbeatProtocol, type Guardian, type GuardianDecision } from '../protocols/heartbeat.js';
-import type { ProcessLocks } from '../fs/process-locks.js';
-import { CheckpointDriver, releaseAll } from './checkpoints.js';
-import { ATTEMPT, CANCEL, CP_SEEN, HEARTBEAT, PROGRESS, QUEUED, RUNNING, RunMemory, SETTLED, STARTED, STATE, THREAD } from './layout.js';
+import { AbortedError, CallbackError, DeadlockError, StreamError, TimeoutError } from '../shared/errors.js';
+import type { GuardianDecision } from '../protocols/heartbeat.js';
+import * as checkpoints from '../sync/raw/checkpoint.js';
+import { startAttempt, type AttemptEnv } from './attempt.js';
+import { createConvergence, type Convergence, type ConvergenceType } from './convergence/index.js';
+import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
+import type { RunRecords, StreamRegistry } from './registry.js';
+import type { Job, ScheduledRun, Scheduler } from './scheduler.js';
+import { serve, type MainServices, type ServicesAddress, type ServicesRequest } from './services.js';
+import { Supervisor, type Supervision } from './supervisor.js';
+import { errorInfo, reasonInfo, type SharedHandles, type StreamOutcome } from './task.js';
+import { armTimeBudget } from './time-budget.js';
 import type { Tracer } from './tracer.js';
-import type { StreamRegistry } from './registry.js';
-import { addressOf, serve, type ServicesRequest } from './services.js';
-import { errorInfo, type SharedHandles, type StreamOutcome, type StreamTask } from './task.js';
-import type { CheckpointRecord, ConvergenceType, StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
+import type { StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
+import type { Piscina } from 'piscina';
+import type { ProcessLocks } from '../fs/process-locks.js';
 
-/** At most `maxRestarts` restarts of one stream within `withinMs` (Erlang/OTP's intensity/period). */
-export interface RestartBudget {
-  readonly maxRestarts: number;
-  readonly withinMs: number;
-}
-
-/** Heartbeat supervision of a run. */
-export interface Supervision {
-  readonly timeoutMs: number;
-  readonly checkIntervalMs: number | undefined;
-  readonly guardian: Guardian;
-  readonly budget: RestartBudget;
-}
-
-/** Everything a run needs from its coordinator. */
-export interface RunOptions {
+/** What a coordinator lends each of its runs. */
+export interface RunRuntime {
   readonly pool: Piscina;
+  readonly scheduler: Scheduler;
   readonly registry: StreamRegistry;
-  readonly convergence: ConvergenceType;
+  readonly shared: SharedHandles;
+  readonly processLocks: ProcessLocks;
+  readonly tracer: Tracer | undefined;
+  /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
+  readonly directoryFor: (id: string) => string | undefined;
+  /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
+  readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
+}
+
+/** How the run converges. */
+export interface RunConvergence {
+  readonly type: ConvergenceType;
   readonly intervalMs: number;
+  readonly callback: ((event: never) => unknown) | undefined;
+}
+
+/** How the run treats time, cancellation and stuck streams. */
+export interface RunPolicy {
   readonly cancelGraceMs: number;
   readonly signal: AbortSignal | undefined;
+  /** Budget of the whole run, if any. */
+  readonly timeoutMs: number | undefined;
   readonly supervision: Supervision | undefined;
-  readonly onResult: (result: StreamResult) => void;
-  readonly onCheckpoint: (record: CheckpointRecord) => void;
-  /** Told when an attempt ends for good or is replaced, to reclaim what the stream held. */
-  readonly onAttemptEnd: (id: string) => void;
-  /** Coordinator-wide services handed to every stream. */
-  readonly shared: SharedHandles;
-  /** The process-level file locks workers take through their services channel. */
-  readonly processLocks: ProcessLocks;
-  /** A fresh isolated directory for an attempt of stream `id`, or undefined when isolation is off. */
-  readonly allocateDirectory: (id: string) => string | undefined;
-  /** Collects a trace of the run, when tracing is on. */
-  readonly tracer: Tracer | undefined;
-  /**
-   * Whether single streams may have to be stopped (a run signal, supervision, an iterator that
-   * can be left early). Only then does each task carry an AbortSignal: Piscina's abortable path
-   * costs ~7 us per task. Without it, cancellation is cooperative, and the coordinator's close()
-   * terminates the threads.
-   */
-  readonly abortable: boolean;
+  /** Also hears of each result as it settles (the `stream()` iterator). */
+  readonly sink: ((result: StreamResult) => void) | undefined;
 }
 
 interface Stream {
   readonly spec: CheckedSpec;
   readonly index: number;
   attempt: number;
-  controller: AbortController;
+  job: Job | undefined;
+  controller: AbortController | undefined;
   settled: boolean;
-  cancelReason: StreamErrorInfo | undefined;
+  /** How it ends once its attempt stops, when it was cancelled or timed out. */
+  ending: { readonly status: Exclude<StreamStatus, 'complete'>; readonly error: StreamErrorInfo } | undefined;
   details: unknown;
-  queuedAt: number;
+  readonly queuedAt: number;
   startedAt: number | undefined;
-  restarts: number[];
+  /** Clears the attempt's running-time budget and its termination grace. */
+  disarm: (() => void) | undefined;
 }
 
 /** Run-wide figures the agent facade reports. */
@@ -89,74 +89,98 @@ export interface RunStats {
 
 let nextRunId = 1;
 
-/** One run of streams on the pool. */
-export class Run {
-  /** Distinguishes this run's services requests from a previous run's late ones. */
+/** One run of streams on the coordinator's pool. */
+export class Run implements ScheduledRun {
+  /** Numbers the coordinator's runs; addresses services requests and registry records. */
   readonly id = nextRunId++;
   readonly memory: RunMemory;
-  readonly #ports = new Set<MessagePort>();
   readonly stats: RunStats = { recoveryAttempts: 0 };
-  readonly #options: RunOptions;
-
-  /** Whether its streams carry abort signals (see {@link RunOptions.abortable}). */
-  get abortable(): boolean {
-    return this.#options.abortable;
-  }
+  readonly done: Promise<StreamResult[]>;
+  readonly #runtime: RunRuntime;
+  readonly #policy: RunPolicy;
+  readonly #convergence: Convergence;
+  readonly #callback: RunConvergence['callback'];
   readonly #streams: Stream[];
   readonly #results: (StreamResult | undefined)[];
+  readonly #records: RunRecords;
+  readonly #env: AttemptEnv;
+  readonly #supervisor: Supervisor | undefined;
+  readonly #ports = new Set<MessagePort>();
+  /** Work that must finish before `done` settles: resource releases, async callbacks. */
+  readonly #pendingWork: Promise<unknown>[] = [];
   #pending: number;
-  #checkpoints: CheckpointDriver | undefined;
-  #heartbeats: HeartbeatProtocol | undefined;
-  #graceTimer: NodeJS.Timeout | undefined;
+  #runTimer: NodeJS.Timeout | undefined;
+  #deadlock: StreamErrorInfo | undefined;
+  #callbackError: CallbackError | undefined;
   #resolve!: (results: StreamResult[]) => void;
-  readonly done: Promise<StreamResult[]>;
+  #reject!: (error: Error) => void;
 
-  constructor(specs: readonly CheckedSpec[], options: RunOptions) {
-    this.#options = options;
+  constructor(specs: readonly CheckedSpec[], runtime: RunRuntime, convergence: RunConvergence, policy: RunPolicy) {
+    this.#runtime = runtime;
+    this.#policy = policy;
+    this.#callback = convergence.callback;
+    this.#convergence = createConvergence(convergence.type, {
+      intervalMs: convergence.intervalMs,
+      emit: (event) => this.#deliver(event),
+      tracer: runtime.tracer,
+    });
     const startedAt = now();
-    this.memory = RunMemory.create(specs.length, startedAt, options.convergence === 'checkpoint' ? options.intervalMs : 0);
+    this.memory = RunMemory.create(specs.length, startedAt, this.#convergence.checkpointIntervalMs);
     this.#streams = specs.map((spec, index) => ({
       spec,
       index,
       attempt: 1,
-      controller: new AbortController(),
+      job: undefined,
+      controller: undefined,
       settled: false,
-      cancelReason: undefined,
+      ending: undefined,
       details: undefined,
       queuedAt: startedAt,
       startedAt: undefined,
-      restarts: [],
+      disarm: undefined,
     }));
     this.#results = specs.map(() => undefined);
     this.#pending = specs.length;
-    this.done = new Promise((resolve) => {
+    this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
+      this.#reject = reject;
     });
-    options.registry.begin(
+    this.#records = runtime.registry.open(
+      this.id,
       specs.map((s) => s.id),
       this.memory,
     );
+    const ids = specs.map((s) => s.id);
+    this.#supervisor = policy.supervision === undefined ? undefined : new Supervisor(policy.supervision, ids, this);
+    this.#env = {
+      pool: runtime.pool,
+      runId: this.id,
+      memory: this.memory,
+      shared: runtime.shared,
+      trace: runtime.tracer !== undefined,
+      parkBeatMs: this.#supervisor?.parkBeatMs,
+      directoryFor: runtime.directoryFor,
+    };
   }
 
-  /** Dispatches every stream and starts supervision; resolves `done` when all settled. */
+  /**
+   * Whether single streams may have to be stopped (a run signal or timeout, supervision, an
+   * iterator that can be left early, a stream timeout). Only then does each task carry an
+   * AbortSignal: Piscina's abortable path costs ~7 us per task. Without it, cancellation is
+   * cooperative, and the coordinator's close() terminates the threads.
+   */
+  get abortable(): boolean {
+    const p = this.#policy;
+    return p.signal !== undefined || p.timeoutMs !== undefined || p.supervision !== undefined || p.sink !== undefined || this.#streams.some((s) => s.spec.timeoutMs !== undefined);
+  }
+
+  /** Queues every stream and starts the run's clocks; resolves `done` when all settled. */
   start(): Promise<StreamResult[]> {
-    const { signal, supervision } = this.#options;
-    if (supervision !== undefined) {
-      this.#heartbeats = new HeartbeatProtocol({
-        timeoutMs: supervision.timeoutMs,
-        ...(supervision.checkIntervalMs === undefined ? {} : { checkIntervalMs: supervision.checkIntervalMs }),
-        guardian: supervision.guardian,
-        onDecision: (id, decision) => this.#decide(id, decision),
-      });
-    }
-    for (const s of this.#streams) this.#dispatch(s);
-    if (this.#options.convergence === 'checkpoint') {
-      this.#checkpoints = new CheckpointDriver(
-        { memory: this.memory, ids: this.#streams.map((s) => s.spec.id), running: () => this.#running() },
-        this.#options.intervalMs,
-        this.#options.onCheckpoint,
-      );
-    }
+    const { signal, timeoutMs } = this.#policy;
+    const abortable = this.abortable;
+    for (const s of this.#streams) this.#dispatch(s, abortable);
+    this.#convergence.onStart({ memory: this.memory, ids: this.#streams.map((s) => s.spec.id), running: () => this.#running() });
+    if (timeoutMs !== undefined) this.#runTimer = setTimeout(() => this.#expireRun(timeoutMs), timeoutMs);
     if (signal !== undefined) {
       if (signal.aborted) this.cancel(signal.reason);
       else signal.addEventListener('abort', this.#onAbort, { once: true });
@@ -164,84 +188,73 @@ export class Run {
     return this.done;
   }
 
-  /** Cancels every unsettled stream (queued ones at once, running ones after the grace). */
+  /** Cancels every unsettled stream (queued ones at once, running ones cooperatively, then after the grace). */
   cancel(reason?: unknown): void {
-    const info = errorInfo(new AbortedError('the run was cancelled', { cause: reason }));
-    for (const s of this.#streams) if (!s.settled) this.#cancelStream(s, info, false);
-    // Streams parked at the barrier or a checkpoint must not wait for the ones cancelled.
-    this.memory.barrier.break();
-    releaseAll(this.memory);
-    this.#graceTimer ??= setTimeout(() => {
-      for (const s of this.#streams) if (!s.settled) s.controller.abort(reason);
-    }, this.#options.cancelGraceMs);
+    const error = reasonInfo(reason, 'the run was cancelled');
+    for (const s of this.#streams) if (!s.settled) this.#stop(s, { status: 'cancelled', error }, CANCELLED, false);
+    this.#unblockAll();
   }
 
-  readonly #onAbort = (): void => this.cancel(this.#options.signal?.reason);
+  /** Serves a stream attempt's services channel (it asked through the pool). */
+  serve(request: ServicesRequest): void {
+    serve(request, (address) => this.#servicesFor(address), this.#ports);
+  }
+
+  /** The scheduler found every running stream waiting at this run's barrier with no thread left. */
+  deadlocked(report: string): void {
+    if (this.#deadlock !== undefined) return;
+    this.#deadlock = errorInfo(new DeadlockError(report));
+    this.memory.barrier.break();
+  }
+
+  /** The guardian's decision on stream `index`, stuck. */
+  decided(index: number, decision: GuardianDecision): void {
+    const s = this.#streams[index];
+    if (s === undefined || s.settled) return;
+    if (decision.action === 'cancel') {
+      const error = errorInfo(new AbortedError(`stream ${s.spec.id} was cancelled by the guardian after missing its heartbeat`));
+      this.#stop(s, { status: 'cancelled', error }, CANCELLED, true);
+    } else if (decision.action === 'restart') {
+      this.#restart(s);
+    }
+  }
+
+  readonly #onAbort = (): void => this.cancel(this.#policy.signal?.reason);
+
+  #servicesFor(address: ServicesAddress): MainServices | undefined {
+    const s = this.#streams[address.index];
+    if (address.run !== this.id || s === undefined || s.attempt !== address.attempt || s.settled) return undefined;
+    const attempt = s.attempt;
+    return {
+      recordDetails: (details) => void (s.attempt === attempt && (s.details = details)),
+      processLocks: this.#runtime.processLocks,
+    };
+  }
 
   #running(): number[] {
     return this.#streams.filter((s) => !s.settled && this.memory.get(s.index, STATE) === RUNNING).map((s) => s.index);
   }
 
-  #dispatch(s: Stream): void {
-    const { pool, registry } = this.#options;
+  #dispatch(s: Stream, abortable = this.abortable): void {
     const { index, attempt } = s;
-    const memory = this.memory;
-    memory.set(index, STATE, QUEUED);
-    memory.set(index, ATTEMPT, attempt);
-    memory.set(index, HEARTBEAT, 0);
-    memory.set(index, STARTED, 0);
-    memory.set(index, PROGRESS, 0);
-    memory.set(index, CP_SEEN, 0);
-    memory.set(index, CANCEL, s.cancelReason === undefined ? 0 : 1);
-    registry.update(s.spec.id, { state: 'queued', attempt });
-    const task: StreamTask = {
-      run: memory.handles,
-      index,
-      id: s.spec.id,
-      attempt,
-      task: s.spec.href,
-      exportName: s.spec.exportName,
-      input: s.spec.input,
-      durationMs: s.spec.durationMs,
-      resume: s.details,
-      runId: this.id,
-      shared: this.#options.shared,
-      directory: this.#options.allocateDirectory(s.spec.id),
-      trace: this.#options.tracer !== undefined,
-      // Parked streams beat three times per timeout: waiting at a barrier or lock is not stuck.
-      parkBeatMs: this.#options.supervision === undefined ? undefined : this.#options.supervision.timeoutMs / 3,
-    };
-    this.#heartbeats?.watch(
-      s.spec.id,
-      () => (memory.get(index, STATE) === RUNNING ? (memory.lastHeartbeat(index) ?? memory.startedAt(index)) : undefined),
-      () => s.details,
-    );
-    pool
-      .run(task, this.#options.abortable ? { signal: s.controller.signal } : undefined)
-      .then(
-        (outcome: StreamOutcome) => this.#finish(s, attempt, outcome),
-        (error: unknown) => this.#finish(s, attempt, { ok: false, error: errorInfo(error) }),
-      );
+    s.controller = abortable ? new AbortController() : undefined;
+    this.memory.resetSlot(index, attempt, s.ending === undefined ? NOT_CANCELLED : CANCELLED);
+    this.#records.update(s.spec.id, { state: 'queued', attempt });
+    const job: Job = { run: this, index, streamId: s.spec.id, start: () => this.#startJob(s, job, attempt) };
+    s.job = job;
+    this.#runtime.scheduler.submit(job);
   }
 
-  /** Serves a stream attempt's services channel (it asked through the pool). */
-  serve(request: ServicesRequest): void {
-    const { run, index, attempt } = addressOf(request);
-    const s = this.#streams[index];
-    if (run !== this.id || s === undefined || s.attempt !== attempt || s.settled) {
-      request.port.close();
-      return;
+  #startJob(s: Stream, job: Job, attempt: number): void {
+    this.#supervisor?.watch(s.index, () => s.details);
+    if (s.spec.timeoutMs !== undefined) {
+      s.disarm = armTimeBudget(this.memory, s.index, s.spec.timeoutMs, () => this.#expire(s));
     }
-    this.#ports.add(request.port);
-    const { processLocks } = this.#options;
-    serve(
-      {
-        recordDetails: (details) => void (s.attempt === attempt && (s.details = details)),
-        acquireProcessLock: (path, holder, timeoutMs) => processLocks.acquire(path, holder, timeoutMs),
-        releaseProcessLock: (path, holder) => processLocks.release(path, holder),
-      },
-      request.port,
-    );
+    const signal = s.controller?.signal;
+    void startAttempt(this.#env, { spec: s.spec, index: s.index, attempt, resume: s.details, signal }).then((outcome) => {
+      this.#runtime.scheduler.finished(job);
+      this.#finish(s, attempt, outcome);
+    });
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
@@ -249,18 +262,19 @@ export class Run {
     // An attempt replaced by a restart reports into the void.
     if (s.settled || attempt !== s.attempt) return;
     s.startedAt ??= this.memory.startedAt(s.index);
-    let status: StreamStatus;
-    if (s.cancelReason !== undefined) status = 'cancelled';
-    else status = outcome.ok ? 'complete' : 'failed';
-    const error = status === 'cancelled' ? s.cancelReason : outcome.ok ? undefined : outcome.error;
-    this.#settle(s, status, outcome.ok && status === 'complete' ? outcome.value : undefined, error);
+    if (s.ending !== undefined) return this.#settle(s, s.ending.status, undefined, s.ending.error);
+    if (outcome.ok) return this.#settle(s, 'complete', outcome.value, undefined);
+    // A deadlock breaks the barrier: its waiters fail with the deadlock, not a bare breakage.
+    const deadlocked = this.#deadlock !== undefined && outcome.error.name === 'BrokenBarrierError';
+    this.#settle(s, 'failed', undefined, deadlocked ? this.#deadlock : outcome.error);
   }
 
   #settle(s: Stream, status: StreamStatus, value: unknown, error: StreamErrorInfo | undefined): void {
     s.settled = true;
+    s.disarm?.();
     this.memory.set(s.index, STATE, SETTLED);
-    this.#heartbeats?.unwatch(s.spec.id);
-    this.#options.onAttemptEnd(s.spec.id);
+    this.#supervisor?.unwatch(s.index);
+    this.#releaseHoldings(s);
     const completedAt = now();
     const result: StreamResult = {
       id: s.spec.id,
@@ -271,11 +285,7 @@ export class Run {
       completedAt,
       attempts: s.attempt,
     };
-    this.#options.registry.update(s.spec.id, {
-      state: status === 'complete' ? 'completed' : status,
-      startedAt: result.startedAt,
-      completedAt,
-    });
+    this.#records.update(s.spec.id, { state: status === 'complete' ? 'completed' : status, startedAt: result.startedAt, completedAt });
     this.#results[s.index] = result;
     this.#pending--;
     if (status === 'complete') {
@@ -283,22 +293,55 @@ export class Run {
     } else {
       this.memory.barrier.break();
     }
-    this.#options.onResult(result);
+    this.#convergence.onResult(result);
+    this.#policy.sink?.(result);
     if (this.#pending === 0) void this.#end();
   }
 
+  #releaseHoldings(s: Stream): void {
+    const releasing = this.#runtime.releaseHoldings(s.spec.id);
+    if (releasing !== undefined) this.#pendingWork.push(releasing.catch(() => {}));
+  }
+
   async #end(): Promise<void> {
-    clearTimeout(this.#graceTimer);
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#heartbeats?.close();
-    await this.#checkpoints?.stop();
-    releaseAll(this.memory);
+    clearTimeout(this.#runTimer);
+    this.#policy.signal?.removeEventListener('abort', this.#onAbort);
+    this.#supervisor?.close();
+    const results = this.#results as StreamResult[];
+    await this.#convergence.onEnd(results);
+    checkpoints.releaseAll(this.memory.words);
+    // Everything a caller may look at right after the run is done first (piscina-style promises).
+    while (this.#pendingWork.length > 0) await Promise.all(this.#pendingWork.splice(0));
     for (const port of this.#ports) port.close();
-    this.#resolve(this.#results as StreamResult[]);
+    this.#records.finish();
+    if (this.#callbackError !== undefined) this.#reject(this.#callbackError);
+    else this.#resolve(results);
+  }
+
+  /** Hands an event to the convergence callback; a throw or rejection fails the run. */
+  #deliver(event: unknown): void {
+    const callback = this.#callback as ((event: unknown) => unknown) | undefined;
+    if (callback === undefined || this.#callbackError !== undefined) return;
+    try {
+      const returned = callback(event);
+      if (returned instanceof Promise) this.#pendingWork.push(returned.catch((error: unknown) => this.#callbackFailed(error)));
+    } catch (error) {
+      this.#callbackFailed(error);
+    }
+  }
+
+  #callbackFailed(error: unknown): void {
+    if (this.#callbackError !== undefined) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.#callbackError = new CallbackError(
+      `the convergence callback failed (${message}); the run's other streams were cancelled. Catch errors inside the callback to keep a run going`,
+      { cause: error },
+    );
+    this.cancel(this.#callbackError);
   }
 
   #traceAttempt(s: Stream, attempt: number, outcome: StreamOutcome): void {
-    const tracer = this.#options.tracer;
+    const tracer = this.#runtime.tracer;
     if (tracer === undefined) return;
     if (outcome.trace !== undefined) tracer.add(outcome.trace);
     const started = attempt === s.attempt ? this.memory.startedAt(s.index) : undefined;
@@ -308,52 +351,79 @@ export class Run {
     }
   }
 
-  /** Cancels one stream: cooperative first; at once when `now` or when it has not started. */
-  #cancelStream(s: Stream, info: StreamErrorInfo, immediately: boolean): void {
-    s.cancelReason ??= info;
-    this.memory.set(s.index, CANCEL, 1);
-    if (immediately || this.memory.get(s.index, STATE) === QUEUED) s.controller.abort(info);
+  /**
+   * Stops stream `s`: a queued one settles at once; a running one is told through its cancel
+   * word (`kind`) and terminated at once when `immediately`, else after `cancelGraceMs`.
+   */
+  #stop(s: Stream, ending: NonNullable<Stream['ending']>, kind: number, immediately: boolean): void {
+    s.ending ??= ending;
+    this.memory.set(s.index, CANCEL, kind);
+    if (s.job !== undefined && this.#runtime.scheduler.withdraw(s.job)) {
+      this.#settle(s, s.ending.status, undefined, s.ending.error);
+      return;
+    }
+    const controller = s.controller;
+    if (immediately || this.memory.get(s.index, STATE) === QUEUED) {
+      controller?.abort(ending.error);
+      return;
+    }
+    s.disarm?.();
+    const grace = setTimeout(() => controller?.abort(ending.error), this.#policy.cancelGraceMs);
+    s.disarm = () => clearTimeout(grace);
   }
 
-  #decide(id: string, decision: GuardianDecision): void {
-    const s = this.#streams.find((x) => x.spec.id === id);
-    if (s === undefined || s.settled) return;
-    if (decision.action === 'cancel') {
-      this.#cancelStream(s, errorInfo(new AbortedError(`stream ${id} was cancelled by the guardian after missing its heartbeat`)), true);
-    } else if (decision.action === 'restart') {
-      this.#restart(s);
+  /** Streams parked at the barrier or a checkpoint must not wait for ones that stopped. */
+  #unblockAll(): void {
+    this.memory.barrier.break();
+    checkpoints.releaseAll(this.memory.words);
+  }
+
+  #expire(s: Stream): void {
+    if (s.settled) return;
+    const error = errorInfo(
+      new TimeoutError(`stream ${s.spec.id} ran past its timeoutMs (${s.spec.timeoutMs} ms); stop when ctx.signal aborts, or raise streams[].timeoutMs`),
+    );
+    this.#stop(s, { status: 'failed', error }, TIMED_OUT, false);
+  }
+
+  #expireRun(timeoutMs: number): void {
+    const error = errorInfo(new TimeoutError(`the run ran past its timeoutMs (${timeoutMs} ms); raise options.timeoutMs or give the run less work`));
+    for (const s of this.#streams) {
+      if (s.settled) continue;
+      const queued = s.job !== undefined && this.#runtime.scheduler.withdraw(s.job);
+      if (queued) this.#settle(s, 'cancelled', undefined, error);
+      else this.#stop(s, { status: 'failed', error }, TIMED_OUT, false);
     }
+    this.#unblockAll();
   }
 
   #restart(s: Stream): void {
-    const budget = this.#options.supervision!.budget;
-    const t = now();
-    s.restarts = s.restarts.filter((at) => t - at < budget.withinMs);
+    const supervisor = this.#supervisor!;
+    const spent = supervisor.spendRestart(s.index);
     const old = s.controller;
-    if (s.restarts.length >= budget.maxRestarts) {
-      old.abort();
+    if (spent !== undefined) {
+      old?.abort();
       const error = new StreamError(
-        `stream ${s.spec.id} stopped beating again after ${s.restarts.length} restart(s) within ${budget.withinMs} ms: restart budget spent`,
+        `stream ${s.spec.id} stopped beating again after ${spent} restart(s) within ${supervisor.budgetWithinMs} ms: restart budget spent`,
       );
       this.#settle(s, 'failed', undefined, errorInfo(error));
       return;
     }
-    s.restarts.push(t);
     this.stats.recoveryAttempts++;
-    this.#options.tracer?.instant('recovery', `restart ${s.spec.id}`, { attempt: s.attempt + 1 }, this.memory.get(s.index, THREAD));
+    const tracer = this.#runtime.tracer;
+    const thread = this.memory.get(s.index, THREAD);
+    tracer?.instant('recovery', `restart ${s.spec.id}`, { attempt: s.attempt + 1 }, thread);
     const stuckSince = this.memory.startedAt(s.index);
-    if (stuckSince !== undefined) {
-      this.#options.tracer?.span('stream', `${s.spec.id} #${s.attempt} (stuck)`, this.memory.get(s.index, THREAD), stuckSince * 1000);
-    }
-    s.startedAt ??= this.memory.startedAt(s.index);
+    if (stuckSince !== undefined) tracer?.span('stream', `${s.spec.id} #${s.attempt} (stuck)`, thread, stuckSince * 1000);
+    s.startedAt ??= stuckSince;
+    s.disarm?.();
     // Terminates the stuck worker; its old attempt's outcome is ignored from here on.
     s.attempt++;
-    s.controller = new AbortController();
-    old.abort();
+    old?.abort();
     // The restarted attempt starts over, so barrier rounds can no longer line up.
     this.memory.barrier.break();
-    this.#options.onAttemptEnd(s.spec.id);
-    this.#options.registry.update(s.spec.id, { state: 'recovered', attempt: s.attempt });
+    this.#releaseHoldings(s);
+    this.#records.update(s.spec.id, { state: 'recovered', attempt: s.attempt });
     this.#dispatch(s);
   }
 }

@@ -7,15 +7,14 @@
  */
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import type { ProcessLocks } from '../fs/process-locks.js';
 
 /** Services the coordinator offers a running stream. */
 export interface MainServices {
   /** Keeps the latest heartbeat details of the stream (handed to a restarted attempt). */
   recordDetails(details: unknown): void;
-  /** Holds `path`'s lock file for thread `holder` (the main thread refreshes it). */
-  acquireProcessLock(path: string, holder: number, timeoutMs: number): Promise<void>;
-  /** Drops one hold of `path`'s lock file by thread `holder`. */
-  releaseProcessLock(path: string, holder: number): Promise<void>;
+  /** The process-level file locks, held by the main thread (it refreshes them); passed through as they are. */
+  readonly processLocks: ProcessLocks;
 }
 
 /** Which stream attempt a services channel belongs to. */
@@ -49,9 +48,19 @@ function endpoint(port: MessagePort): Comlink.Endpoint {
   return port as unknown as Comlink.Endpoint;
 }
 
-/** Serves `services` on `port` (main thread). */
-export function serve(services: MainServices, port: MessagePort): void {
-  Comlink.expose(services, endpoint(port));
+/**
+ * Serves a worker's services request (main thread): `find` gives the services of the attempt
+ * it names, or undefined when that attempt is over (its port is closed). Served ports join
+ * `ports`, which the run closes when it ends.
+ */
+export function serve(request: ServicesRequest, find: (address: ServicesAddress) => MainServices | undefined, ports: Set<MessagePort>): void {
+  const services = find(addressOf(request));
+  if (services === undefined) {
+    request.port.close();
+    return;
+  }
+  ports.add(request.port);
+  Comlink.expose(services, endpoint(request.port));
 }
 
 /** A worker's lazily opened connection to its coordinator's services. */

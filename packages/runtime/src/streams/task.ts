@@ -11,6 +11,8 @@ export interface SharedHandles {
   readonly resources: ResourceNegotiationHandle | undefined;
   readonly fileLocks: FileLockManagerHandle;
 }
+import { inspect } from 'node:util';
+import { AbortedError } from '../shared/errors.js';
 import type { StreamErrorInfo } from './types.js';
 
 /** One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. */
@@ -19,7 +21,7 @@ export interface StreamTask {
   readonly index: number;
   readonly id: string;
   readonly attempt: number;
-  /** Module URL (href); absent for the built-in simulate stream. */
+  /** The stream module's URL; absent for the built-in simulate stream. */
   readonly task: string | undefined;
   readonly exportName: string | undefined;
   readonly input: unknown;
@@ -45,16 +47,50 @@ export type StreamOutcome = (
   readonly trace?: readonly TraceEvent[];
 };
 
-/** The cross-thread form of a thrown value. */
+/** The cross-thread form of a thrown value: name, message, stack, code and its own data properties. */
 export function errorInfo(error: unknown): StreamErrorInfo {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    const properties = ownData(error);
     return {
       name: error.name,
       message: error.message,
       ...(error.stack === undefined ? {} : { stack: error.stack }),
       ...(typeof code === 'string' ? { code } : {}),
+      ...(properties === undefined ? {} : { properties }),
     };
   }
-  return { name: 'Error', message: `stream threw a non-Error value: ${String(error)}` };
+  return { name: 'Error', message: `stream threw a non-Error value: ${inspect(error, { depth: 2, breakLength: Infinity })}` };
+}
+
+/** An abort reason as a result's error: the caller's own Error, or `fallback` saying what it was. */
+export function reasonInfo(reason: unknown, fallback: string): StreamErrorInfo {
+  if (reason instanceof Error) return errorInfo(reason);
+  return errorInfo(new AbortedError(reason === undefined ? fallback : `${fallback}: ${String(reason)}`, { cause: reason }));
+}
+
+const STANDARD = new Set(['name', 'message', 'stack', 'code', 'cause']);
+
+/** An error's own enumerable properties that survive structured cloning (piscina#1143 drops them). */
+function ownData(error: Error): Record<string, unknown> | undefined {
+  let found: Record<string, unknown> | undefined;
+  for (const key of Object.keys(error)) {
+    if (STANDARD.has(key)) continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    try {
+      structuredClone(value);
+    } catch {
+      continue;
+    }
+    (found ??= {})[key] = value;
+  }
+  return found;
+}
+
+/** A result's error as an Error on this thread, for callers that want one thrown (`coordinator.run`). */
+export function rebuildError(info: StreamErrorInfo): Error {
+  const error = new Error(info.message);
+  Object.assign(error, info.properties, { name: info.name }, info.code === undefined ? {} : { code: info.code });
+  if (info.stack !== undefined) error.stack = info.stack;
+  return error;
 }

@@ -6,6 +6,9 @@ import type { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ImmutableStateManager } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
+import type { ConvergenceEvent, ConvergenceType } from './convergence/index.js';
+
+export type { ConvergenceType };
 
 /** One unit of parallel work. */
 export interface StreamSpec {
@@ -23,10 +26,14 @@ export interface StreamSpec {
   readonly input?: unknown;
   /** For the built-in `simulate` stream: how long to burn CPU. Default 0. */
   readonly durationMs?: number;
+  /**
+   * Wall-clock budget of one attempt, counted from when the stream function is called (never
+   * queue or module-load time). On expiry its `ctx.signal` aborts with a `TimeoutError`, its
+   * thread is terminated after the coordinator's `cancelGraceMs` if it does not stop, and it
+   * fails with `TimeoutError`. Default: no limit.
+   */
+  readonly timeoutMs?: number;
 }
-
-/** How a run converges. */
-export type ConvergenceType = 'barrier' | 'progressive' | 'checkpoint';
 
 /** How a stream ended. */
 export type StreamStatus = 'complete' | 'failed' | 'cancelled';
@@ -37,6 +44,8 @@ export interface StreamErrorInfo {
   readonly message: string;
   readonly stack?: string;
   readonly code?: string;
+  /** The error's own data properties (`error.status`, `error.details`, ...), when it had any that can be cloned. */
+  readonly properties?: Readonly<Record<string, unknown>>;
 }
 
 /** The outcome of one stream. */
@@ -69,24 +78,33 @@ export interface CheckpointRecord {
   readonly lagging: readonly string[];
 }
 
-/** Options of `configureConvergence`: the defaults for later runs. */
-export interface ConvergenceOptions {
-  readonly type: ConvergenceType;
-  /** Checkpoint interval (type `checkpoint`). Default 1000. */
-  readonly intervalMs?: number;
-  /**
-   * `progressive`: called with each result as its stream settles; `checkpoint`: with each
-   * {@link CheckpointRecord}; `barrier`: once with all results.
-   */
-  readonly callback?: (event: never) => void;
-}
+/**
+ * Options of `configureConvergence`: the defaults for later runs. A discriminated union on
+ * `type`, so the callback's argument is typed: `barrier` hears once with every result,
+ * `progressive` with each result as its stream settles, `checkpoint` with each
+ * {@link CheckpointRecord}. A callback that throws or rejects fails the run with `CallbackError`.
+ */
+export type ConvergenceOptions = {
+  readonly [K in ConvergenceType]: {
+    readonly type: K;
+    /** Checkpoint interval (used by type `checkpoint`). Default: the last one configured, first 1000. */
+    readonly intervalMs?: number;
+    /** Hears of the run's convergence as the type says. Default: none. */
+    readonly callback?: (event: ConvergenceEvent<K>) => void | Promise<void>;
+  };
+}[ConvergenceType];
 
 /** Options of one `executeParallel` call. */
 export interface ExecuteOptions {
   /** Overrides the configured convergence type for this run. */
   readonly convergenceType?: ConvergenceType;
-  /** Aborts the run: queued streams never start, running ones are cancelled. */
+  /** Aborts the run: queued streams never start, running ones are cancelled. Default: none. */
   readonly signal?: AbortSignal;
+  /**
+   * Wall-clock budget of the whole run: on expiry queued streams end `cancelled` and running
+   * ones fail with `TimeoutError` as a stream's own `timeoutMs` would. Default: no limit.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Lifecycle states of a registered stream. */
@@ -95,6 +113,8 @@ export type StreamState = 'registered' | 'queued' | 'running' | 'completed' | 'f
 /** What the registry knows of a stream, live while a run goes on. */
 export interface StreamRecord {
   readonly id: string;
+  /** The run the stream belongs to (runs of one coordinator are numbered from 1). */
+  readonly run: number;
   readonly state: StreamState;
   readonly attempt: number;
   /** Thread running it (when running). */
@@ -119,8 +139,14 @@ export interface StreamContext {
   readonly attempt: number;
   /** The last heartbeat details of the previous attempt, when restarted. */
   readonly resume: unknown;
-  /** Aborted when the run is cancelled (seen at heartbeat, progress and checkpoint calls). */
+  /**
+   * Aborted when the stream is cancelled or its time budget runs out (reason: `AbortedError`
+   * or `TimeoutError`). The cancel lives in shared memory, so a CPU-bound stream sees it at its
+   * next `heartbeat()`, `progress()`, `checkpoint()`, `throwIfAborted()` or Tributary wait.
+   */
   readonly signal: AbortSignal;
+  /** Throws the abort reason when the stream was cancelled or timed out; a cheap check for loops. */
+  throwIfAborted(): void;
   /** Says "alive"; `details` (structured-cloneable) are kept for a restart. */
   heartbeat(details?: unknown): void;
   /** Reports progress in [0, 1]; also counts as a heartbeat. */

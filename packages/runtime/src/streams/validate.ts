@@ -3,14 +3,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../shared/errors.js';
 import { nonNegativeFinite, optionalSignal, positiveFinite } from '../shared/validate.js';
-import type { ConvergenceType, StreamSpec } from './types.js';
-
-const CONVERGENCE_TYPES: readonly ConvergenceType[] = ['barrier', 'progressive', 'checkpoint'];
+import { CONVERGENCE_TYPES, type ConvergenceType } from './convergence/index.js';
+import type { StreamSpec } from './types.js';
 
 /** A checked convergence type. */
 export function convergenceType(name: string, value: unknown): ConvergenceType {
-  if (!CONVERGENCE_TYPES.includes(value as ConvergenceType)) {
-    throw new InvalidArgumentError(`${name} must be one of ${CONVERGENCE_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!(CONVERGENCE_TYPES as readonly unknown[]).includes(value)) {
+    throw new InvalidArgumentError(`${name} must be one of ${CONVERGENCE_TYPES.join(', ')}, got ${String(value)}`);
   }
   return value as ConvergenceType;
 }
@@ -18,10 +17,13 @@ export function convergenceType(name: string, value: unknown): ConvergenceType {
 /** A stream spec after checking, with its module as an absolute URL. */
 export interface CheckedSpec {
   readonly id: string;
-  readonly href: string | undefined;
+  /** The stream module's URL (absent: the built-in simulate stream). */
+  readonly task: string | undefined;
   readonly exportName: string | undefined;
   readonly input: unknown;
   readonly durationMs: number;
+  /** Running-time budget of one attempt, if any. */
+  readonly timeoutMs: number | undefined;
 }
 
 /** Checks a run's stream specs: a non-empty array of unique, well-formed specs. */
@@ -42,7 +44,8 @@ export function checkSpecs(streams: unknown): CheckedSpec[] {
     if (spec.export !== undefined && (typeof spec.export !== 'string' || spec.export === '')) {
       throw new InvalidArgumentError(`streams[${i}].export must be a non-empty string`);
     }
-    return { id: spec.id, href: moduleHref(i, spec.task), exportName: spec.export, input: spec.input, durationMs };
+    const timeoutMs = spec.timeoutMs === undefined ? undefined : timeout(`streams[${i}].timeoutMs`, spec.timeoutMs);
+    return { id: spec.id, task: moduleHref(i, spec.task), exportName: spec.export, input: spec.input, durationMs, timeoutMs };
   });
 }
 
@@ -64,4 +67,14 @@ export function intervalMs(value: unknown): number {
 /** Checks an optional run signal. */
 export function runSignal(value: unknown): AbortSignal | undefined {
   return optionalSignal('options.signal', value);
+}
+
+/** Longest delay a Node timer honours (longer ones fire after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Checks a time budget: a positive number of ms a timer can count. */
+export function timeout(name: string, value: unknown): number {
+  const ms = positiveFinite(name, value);
+  if (ms > MAX_TIMER_MS) throw new InvalidArgumentError(`${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${ms}`);
+  return ms;
 }

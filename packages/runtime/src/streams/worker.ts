@@ -1,16 +1,19 @@
 /**
  * The Piscina worker entry: runs one attempt of one stream. It marks the slot RUNNING with
- * its thread id, builds the context, loads and calls the stream function, and reports the
- * outcome as data (errors keep their name, message, stack and code). Locks the stream still
- * holds when it returns are marked owner-died, as if its thread had died: the stream is over.
+ * its thread id, builds the context, loads the stream function, stamps STARTED and calls it,
+ * and reports the outcome as data (errors keep their name, message, stack and code). Locks the
+ * stream still holds when it returns are marked owner-died, as if its thread had died: the
+ * stream is over.
  */
 import { threadId } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
-import { setParkHook } from '../shared/wait.js';
+import { setParkObserver } from '../shared/wait.js';
+import type { ProcessLocks } from '../fs/process-locks.js';
 import { beginLockScope, endLockScope } from '../sync/robust.js';
 import { createContext, type WorkerContext } from './context.js';
 import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
 import { loadStreamFunction } from './loader.js';
+import { StreamParkObserver } from './park-observer.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
@@ -26,10 +29,10 @@ async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
   beginLockScope();
   const memory = RunMemory.from(task.run);
   memory.set(task.index, THREAD, threadId);
-  memory.stamp(task.index, STARTED);
   memory.set(task.index, STATE, RUNNING);
   const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
   let ctx: WorkerContext | undefined;
+  let observer: StreamParkObserver | undefined;
   try {
     ctx = createContext({
       id: task.id,
@@ -41,24 +44,27 @@ async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
       directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
-        processLocks: {
-          acquire: (path, holder, timeoutMs) => services.remote.acquireProcessLock(path, holder, timeoutMs),
-          release: (path, holder) => services.remote.releaseProcessLock(path, holder),
+        // Read on first use only: the services channel opens lazily. Comlink resolves the
+        // property path on the main thread, so each call is one remote call returning a
+        // promise, which is what ProcessLocks' methods return anyway.
+        get processLocks() {
+          return services.remote.processLocks as unknown as ProcessLocks;
         },
       },
     });
+    const fn = task.task === undefined ? undefined : await loadStreamFunction(task.task, task.exportName);
+    // Running time (timeouts, heartbeat supervision) counts from here: module loading is not the stream's.
+    memory.stamp(task.index, STARTED);
     ctx.heartbeat();
-    const beating = ctx;
-    if (task.parkBeatMs !== undefined) setParkHook(() => beating.heartbeat(), task.parkBeatMs);
-    const value =
-      task.task === undefined
-        ? simulate(task.durationMs, ctx)
-        : await (await loadStreamFunction(task.task, task.exportName))(task.input, ctx);
+    observer = new StreamParkObserver(memory, task.index, ctx, task.parkBeatMs !== undefined);
+    setParkObserver(observer, task.parkBeatMs);
+    const value = fn === undefined ? simulate(task.durationMs, ctx) : await fn(task.input, ctx);
     return { ok: true, value };
   } catch (error) {
     return { ok: false, error: errorInfo(error) };
   } finally {
-    setParkHook(undefined);
+    setParkObserver(undefined);
+    observer?.close();
     // The stream is over: what it still holds goes back, as if its thread had ended.
     const releasing = ctx?.releaseFileLocks();
     if (releasing !== undefined) await releasing.catch(() => {});

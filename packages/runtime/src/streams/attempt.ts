@@ -1,0 +1,76 @@
+/**
+ * Building and starting one attempt of one stream: the task message a worker receives and the
+ * pool call. Whatever goes wrong before the worker has the task (a directory that cannot be
+ * made, an input that cannot be cloned) fails that attempt with a typed error; it never
+ * escapes into the run.
+ */
+import type { Piscina } from 'piscina';
+import { InvalidArgumentError, StreamError } from '../shared/errors.js';
+import type { RunMemory } from './layout.js';
+import { errorInfo, type SharedHandles, type StreamOutcome, type StreamTask } from './task.js';
+import type { CheckedSpec } from './validate.js';
+
+/** What every attempt of a run shares. */
+export interface AttemptEnv {
+  readonly pool: Piscina;
+  readonly runId: number;
+  readonly memory: RunMemory;
+  readonly shared: SharedHandles;
+  /** Record a trace of each attempt. */
+  readonly trace: boolean;
+  /** Under heartbeat supervision: beat at least this often while parked. */
+  readonly parkBeatMs: number | undefined;
+  /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
+  readonly directoryFor: (id: string) => string | undefined;
+}
+
+/** One attempt to start. */
+export interface AttemptSpec {
+  readonly spec: CheckedSpec;
+  readonly index: number;
+  readonly attempt: number;
+  /** Last heartbeat details of the previous attempt. */
+  readonly resume: unknown;
+  /** Terminates the attempt's thread when aborted; omitted, the attempt cannot be stopped from outside. */
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Runs the attempt on the pool (its slot was reset when it was queued); resolves with its outcome, never rejects. */
+export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOutcome> {
+  const { spec } = a;
+  let task: StreamTask;
+  try {
+    task = {
+      run: env.memory.handles,
+      index: a.index,
+      id: spec.id,
+      attempt: a.attempt,
+      task: spec.task,
+      exportName: spec.exportName,
+      input: spec.input,
+      durationMs: spec.durationMs,
+      resume: a.resume,
+      runId: env.runId,
+      shared: env.shared,
+      directory: env.directoryFor(spec.id),
+      trace: env.trace,
+      parkBeatMs: env.parkBeatMs,
+    };
+  } catch (error) {
+    const reason = new StreamError(`stream ${spec.id} could not start: ${(error as Error).message}`, { cause: error });
+    return Promise.resolve({ ok: false, error: errorInfo(reason) });
+  }
+  return env.pool.run(task, a.signal === undefined ? undefined : { signal: a.signal }).then(
+    (outcome: StreamOutcome) => outcome,
+    (error: unknown) => ({ ok: false, error: errorInfo(startError(spec, error)) }),
+  );
+}
+
+/** A clone failure is the caller's input, not the stream: say so. */
+function startError(spec: CheckedSpec, error: unknown): unknown {
+  if ((error as Error | undefined)?.name !== 'DataCloneError') return error;
+  return new InvalidArgumentError(
+    `stream ${spec.id}'s input cannot be sent to a worker thread (${(error as Error).message}); pass structured-cloneable data`,
+    { cause: error },
+  );
+}
