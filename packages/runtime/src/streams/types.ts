@@ -90,7 +90,7 @@ export type ConvergenceOptions = {
     /** Checkpoint interval (used by type `checkpoint`). Default: the last one configured, first 1000. */
     readonly intervalMs?: number;
     /** Hears of the run's convergence as the type says. Default: none. */
-    readonly callback?: (event: ConvergenceEvent<K>) => void | Promise<void>;
+    readonly callback?: (event: ConvergenceEvent<K>) => unknown;
   };
 }[ConvergenceType];
 
