@@ -270,8 +270,9 @@ export class StreamCoordinator implements AsyncDisposable {
     const type = o.convergenceType === undefined ? this.#convergence.type : convergenceType('options.convergenceType', o.convergenceType);
     const signal = runSignal(o.signal);
     const timeoutMs = o.timeoutMs === undefined ? undefined : timeout('options.timeoutMs', o.timeoutMs);
-    // A warm-up or a single run() is not the caller's run: callbacks do not hear of it.
-    const callback = warmUp || !convergent ? undefined : this.#convergence.callback;
+    // A warm-up or a single run() is not the caller's run: callbacks do not hear of it. A
+    // callback is typed for the configured convergence type: a run of another type skips it.
+    const callback = warmUp || !convergent || type !== this.#convergence.type ? undefined : this.#convergence.callback;
     const startedAt = Date.now();
     const run = new Run(specs, this.#runtime(warmUp), { type, intervalMs: this.#convergence.intervalMs, callback }, {
       cancelGraceMs: this.#cancelGraceMs,
