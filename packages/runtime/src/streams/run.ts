@@ -19,51 +19,17 @@ import { AbortedError, CallbackError, DeadlockError, StreamError, TimeoutError }
 import type { GuardianDecision } from '../protocols/heartbeat.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { startAttempt, type AttemptEnv } from './attempt.js';
-import { createConvergence, type Convergence, type ConvergenceType } from './convergence/index.js';
+import { createConvergence, type Convergence } from './convergence/index.js';
 import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
-import type { RunRecords, StreamRegistry } from './registry.js';
-import type { Job, ScheduledRun, Scheduler } from './scheduler.js';
+import type { RunRecords } from './registry.js';
+import type { RunConvergence, RunPolicy, RunRuntime } from './run-settings.js';
+import type { Job, ScheduledRun } from './scheduler.js';
 import { serve, type MainServices, type ServicesAddress, type ServicesRequest } from './services.js';
-import { Supervisor, type Supervision } from './supervisor.js';
-import { errorInfo, reasonInfo, type SharedHandles, type StreamOutcome } from './task.js';
+import { Supervisor } from './supervisor.js';
+import { errorInfo, reasonInfo, type StreamOutcome } from './task.js';
 import { armTimeBudget } from './time-budget.js';
-import type { Tracer } from './tracer.js';
 import type { StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
-import type { Piscina } from 'piscina';
-import type { ProcessLocks } from '../fs/process-locks.js';
-
-/** What a coordinator lends each of its runs. */
-export interface RunRuntime {
-  readonly pool: Piscina;
-  readonly scheduler: Scheduler;
-  readonly registry: StreamRegistry;
-  readonly shared: SharedHandles;
-  readonly processLocks: ProcessLocks;
-  readonly tracer: Tracer | undefined;
-  /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
-  readonly directoryFor: (id: string) => string | undefined;
-  /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
-  readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
-}
-
-/** How the run converges. */
-export interface RunConvergence {
-  readonly type: ConvergenceType;
-  readonly intervalMs: number;
-  readonly callback: ((event: never) => unknown) | undefined;
-}
-
-/** How the run treats time, cancellation and stuck streams. */
-export interface RunPolicy {
-  readonly cancelGraceMs: number;
-  readonly signal: AbortSignal | undefined;
-  /** Budget of the whole run, if any. */
-  readonly timeoutMs: number | undefined;
-  readonly supervision: Supervision | undefined;
-  /** Also hears of each result as it settles (the `stream()` iterator). */
-  readonly sink: ((result: StreamResult) => void) | undefined;
-}
 
 interface Stream {
   readonly spec: CheckedSpec;

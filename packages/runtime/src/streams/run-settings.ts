@@ -1,0 +1,42 @@
+/** What a run is given: the coordinator's runtime, its convergence and its policy. */
+import type { Piscina } from 'piscina';
+import type { ProcessLocks } from '../fs/process-locks.js';
+import type { ConvergenceType } from './convergence/index.js';
+import type { StreamRegistry } from './registry.js';
+import type { Scheduler } from './scheduler.js';
+import type { Supervision } from './supervisor.js';
+import type { SharedHandles } from './task.js';
+import type { Tracer } from './tracer.js';
+import type { StreamResult } from './types.js';
+
+/** What a coordinator lends each of its runs. */
+export interface RunRuntime {
+  readonly pool: Piscina;
+  readonly scheduler: Scheduler;
+  readonly registry: StreamRegistry;
+  readonly shared: SharedHandles;
+  readonly processLocks: ProcessLocks;
+  readonly tracer: Tracer | undefined;
+  /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
+  readonly directoryFor: (id: string) => string | undefined;
+  /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
+  readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
+}
+
+/** How the run converges. */
+export interface RunConvergence {
+  readonly type: ConvergenceType;
+  readonly intervalMs: number;
+  readonly callback: ((event: never) => unknown) | undefined;
+}
+
+/** How the run treats time, cancellation and stuck streams. */
+export interface RunPolicy {
+  readonly cancelGraceMs: number;
+  readonly signal: AbortSignal | undefined;
+  /** Budget of the whole run, if any. */
+  readonly timeoutMs: number | undefined;
+  readonly supervision: Supervision | undefined;
+  /** Also hears of each result as it settles (the `stream()` iterator). */
+  readonly sink: ((result: StreamResult) => void) | undefined;
+}
