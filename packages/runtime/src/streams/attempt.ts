@@ -38,6 +38,13 @@ export interface AttemptSpec {
 /** Runs the attempt on the pool (its slot was reset when it was queued); resolves with its outcome, never rejects. */
 export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOutcome> {
   const { spec } = a;
+  const moving = spec.transfer.length > 0;
+  if (moving && a.attempt > 1) {
+    const reason = new StreamError(
+      `stream ${spec.id} moved its input to its first attempt (streams[].transfer), so a restart has nothing to send; copy the input instead of moving it to make the stream restartable`,
+    );
+    return Promise.resolve({ ok: false, error: errorInfo(reason) });
+  }
   let task: StreamTask;
   try {
     task = {
@@ -60,7 +67,8 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
     const reason = new StreamError(`stream ${spec.id} could not start: ${(error as Error).message}`, { cause: error });
     return Promise.resolve({ ok: false, error: errorInfo(reason) });
   }
-  return env.pool.run(task, a.signal === undefined ? undefined : { signal: a.signal }).then(
+  const options = moving || a.signal !== undefined ? { transferList: moving ? [...spec.transfer] : undefined, signal: a.signal } : undefined;
+  return env.pool.run(task, options as Parameters<Piscina['run']>[1]).then(
     (outcome: StreamOutcome) => outcome,
     (error: unknown) => ({ ok: false, error: errorInfo(startError(spec, error)) }),
   );

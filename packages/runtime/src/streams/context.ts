@@ -2,8 +2,9 @@
  * The worker-side {@link StreamContext}: heartbeat and progress are `Atomics` stores into the
  * stream's slot; checkpoint arrives at a pending aligned checkpoint and parks until released.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import * as atomics from '../shared/atomics.js';
-import { AbortedError, TimeoutError } from '../shared/errors.js';
+import { AbortedError, InvalidArgumentError, TimeoutError } from '../shared/errors.js';
 import { now, offsetFrom } from '../shared/clock.js';
 import { isTracing, traceInstant } from '../shared/trace.js';
 import { isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
@@ -14,6 +15,7 @@ import { ImmutableStateManager } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { Barrier } from '../sync/barrier.js';
 import type { SharedHandles } from './task.js';
+import { transferList } from './transfer.js';
 import { CANCEL, CP_SEEN, HEARTBEAT, NOT_CANCELLED, PROGRESS, PROGRESS_SCALE, TIMED_OUT, slotWord, type RunMemory } from './layout.js';
 import type { MainServices } from './services.js';
 import type { StreamContext } from './types.js';
@@ -163,10 +165,23 @@ class WorkerStreamContext implements StreamContext {
 
   /** Whether the stream is parked in `checkpoint()` (the worker's park observer reads it). */
   inCheckpoint = false;
+
+  /** The value `transfer()` marked, and what to move with it. */
+  transferred: { readonly value: object; readonly list: readonly TransferListItem[] } | undefined;
+
+  transfer<T extends object>(value: T, list: readonly TransferListItem[]): T {
+    if (typeof value !== 'object' || value === null) throw new InvalidArgumentError('ctx.transfer(value, list): value must be the object the stream returns');
+    this.transferred = { value, list: transferList('ctx.transfer list', list) };
+    return value;
+  }
 }
 
 /** The context as the worker entry sees it: the stream's view plus end-of-task clean-up. */
-export type WorkerContext = StreamContext & { releaseFileLocks(): Promise<void> | undefined; readonly inCheckpoint: boolean };
+export type WorkerContext = StreamContext & {
+  releaseFileLocks(): Promise<void> | undefined;
+  readonly inCheckpoint: boolean;
+  readonly transferred: { readonly value: object; readonly list: readonly TransferListItem[] } | undefined;
+};
 
 /** Builds the context a stream function receives. */
 export function createContext(init: ContextInit): WorkerContext {

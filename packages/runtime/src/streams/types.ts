@@ -2,6 +2,7 @@
  * Public types of the streams layer: what a caller hands the coordinator and what it gets back.
  * Durations are milliseconds; instants are epoch milliseconds.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import type { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ImmutableStateManager } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
@@ -22,8 +23,17 @@ export interface StreamSpec {
   readonly task?: string | URL;
   /** Named export to call instead of the default one. */
   readonly export?: string;
-  /** Structured-cloneable input handed to the stream function. */
+  /**
+   * Structured-cloneable input handed to the stream function. SharedArrayBuffers in it stay
+   * shared; a `Piscina.move(value)` input is moved (as if its buffers were in `transfer`).
+   */
   readonly input?: unknown;
+  /**
+   * Objects in `input` to move to the worker instead of copying them (ArrayBuffers, typed
+   * arrays' buffers, MessagePorts), as `postMessage` does: they are detached here. A stream
+   * that moved its input cannot be restarted (its input is gone); it fails instead. Default: none.
+   */
+  readonly transfer?: readonly TransferListItem[];
   /** For the built-in `simulate` stream: how long to burn CPU. Default 0. */
   readonly durationMs?: number;
   /**
@@ -147,6 +157,12 @@ export interface StreamContext {
   readonly signal: AbortSignal;
   /** Throws the abort reason when the stream was cancelled or timed out; a cheap check for loops. */
   throwIfAborted(): void;
+  /**
+   * Marks `value`, the object this stream will return, to be moved back rather than copied:
+   * the objects in `list` (ArrayBuffers, typed arrays' buffers, MessagePorts) are transferred.
+   * Returns `value`, so a stream can `return ctx.transfer(result, [result.buffer])`.
+   */
+  transfer<T extends object>(value: T, list: readonly TransferListItem[]): T;
   /** Says "alive"; `details` (structured-cloneable) are kept for a restart. */
   heartbeat(details?: unknown): void;
   /** Reports progress in [0, 1]; also counts as a heartbeat. */

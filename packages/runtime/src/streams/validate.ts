@@ -1,9 +1,11 @@
 /** Validation of what callers hand the coordinator; every problem is an InvalidArgumentError naming it. */
+import type { TransferListItem } from 'node:worker_threads';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../shared/errors.js';
 import { nonNegativeFinite, optionalSignal, positiveFinite } from '../shared/validate.js';
 import { CONVERGENCE_TYPES, type ConvergenceType } from './convergence/index.js';
+import { movedInput } from './transfer.js';
 import type { StreamSpec } from './types.js';
 
 /** A checked convergence type. */
@@ -24,6 +26,8 @@ export interface CheckedSpec {
   readonly durationMs: number;
   /** Running-time budget of one attempt, if any. */
   readonly timeoutMs: number | undefined;
+  /** What the first attempt moves to its worker (empty: everything is copied or shared). */
+  readonly transfer: readonly TransferListItem[];
 }
 
 /** Checks a run's stream specs: a non-empty array of unique, well-formed specs. */
@@ -45,7 +49,8 @@ export function checkSpecs(streams: unknown): CheckedSpec[] {
       throw new InvalidArgumentError(`streams[${i}].export must be a non-empty string`);
     }
     const timeoutMs = spec.timeoutMs === undefined ? undefined : timeout(`streams[${i}].timeoutMs`, spec.timeoutMs);
-    return { id: spec.id, task: moduleHref(i, spec.task), exportName: spec.export, input: spec.input, durationMs, timeoutMs };
+    const { input, transfer } = movedInput(`streams[${i}]`, spec.input, spec.transfer);
+    return { id: spec.id, task: moduleHref(i, spec.task), exportName: spec.export, input, durationMs, timeoutMs, transfer };
   });
 }
 

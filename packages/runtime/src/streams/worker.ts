@@ -5,7 +5,7 @@
  * stream still holds when it returns are marked owner-died, as if its thread had died: the
  * stream is over.
  */
-import { threadId } from 'node:worker_threads';
+import { threadId, type TransferListItem } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
 import { setParkObserver } from '../shared/wait.js';
 import type { ProcessLocks } from '../fs/process-locks.js';
@@ -16,16 +16,19 @@ import { loadStreamFunction } from './loader.js';
 import { StreamParkObserver } from './park-observer.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
+import { movedOutcome } from './transfer.js';
 import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
   if (task.trace) startTracing(threadId);
-  const outcome = await runAttempt(task);
-  return task.trace ? { ...outcome, trace: stopTracing() } : outcome;
+  const { outcome, transfer } = await runAttempt(task);
+  const reported = task.trace ? { ...outcome, trace: stopTracing() } : outcome;
+  // What the stream marked with ctx.transfer() is moved back, not copied.
+  return transfer === undefined ? reported : movedOutcome(reported, transfer);
 }
 
-async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
+async function runAttempt(task: StreamTask): Promise<{ outcome: StreamOutcome; transfer?: readonly TransferListItem[] }> {
   beginLockScope();
   const memory = RunMemory.from(task.run);
   memory.set(task.index, THREAD, threadId);
@@ -59,9 +62,11 @@ async function runAttempt(task: StreamTask): Promise<StreamOutcome> {
     observer = new StreamParkObserver(memory, task.index, ctx, task.parkBeatMs !== undefined);
     setParkObserver(observer, task.parkBeatMs);
     const value = fn === undefined ? simulate(task.durationMs, ctx) : await fn(task.input, ctx);
-    return { ok: true, value };
+    const marked = ctx.transferred;
+    const moved = marked !== undefined && marked.value === value ? marked.list : undefined;
+    return { outcome: { ok: true, value }, ...(moved === undefined ? {} : { transfer: moved }) };
   } catch (error) {
-    return { ok: false, error: errorInfo(error) };
+    return { outcome: { ok: false, error: errorInfo(error) } };
   } finally {
     setParkObserver(undefined);
     observer?.close();
