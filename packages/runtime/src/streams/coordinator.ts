@@ -20,7 +20,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
-import { InvalidArgumentError, InvalidStateError, StreamError } from '../shared/errors.js';
+import { InvalidArgumentError, InvalidStateError, StreamError, TimeoutError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import { DirectoryIsolation } from '../fs/directory-isolation.js';
 import { FileLockManager, type FileLockManagerOptions } from '../fs/file-lock-manager.js';
@@ -28,6 +28,7 @@ import type { Guardian } from '../protocols/heartbeat.js';
 import { ImmutableStateManager, type ImmutableStateOptions } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import { boundedStream, specSource } from './bounded-stream.js';
 import type { ConvergenceType } from './convergence/index.js';
 import { createStreamPool } from './pool.js';
 import { StreamRegistry, type StreamRegistryView } from './registry.js';
@@ -38,7 +39,7 @@ import { addressOf, isServicesRequest } from './services.js';
 import type { RestartBudget, Supervision } from './supervisor.js';
 import { rebuildError } from './task.js';
 import { Tracer, type TraceDocument } from './tracer.js';
-import type { ConvergenceOptions, ExecuteOptions, StreamResult, StreamSpec } from './types.js';
+import type { ConvergenceOptions, ExecuteOptions, StreamOptions, StreamResult, StreamSpec } from './types.js';
 import { checkSpecs, convergenceType, intervalMs, runSignal, timeout } from './validate.js';
 
 /** Options of a {@link StreamCoordinator}. */
@@ -80,6 +81,8 @@ export interface CoordinatorOptions {
 
 const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_MAX_SPARE_THREADS = 256;
+/** In flight at once when stream() pulls from an iterable and no maxInFlight is given. */
+const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 /** Runs streams on worker threads and converges their results. */
 export class StreamCoordinator implements AsyncDisposable {
@@ -204,39 +207,55 @@ export class StreamCoordinator implements AsyncDisposable {
   }
 
   /**
-   * Runs `streams` and yields each result as its stream settles. Leaving the loop early
-   * (`break`, `return`, a throw) cancels the streams still running. A failed convergence
-   * callback is thrown from the loop (CallbackError).
+   * Runs `streams` and yields each result as its stream settles. `streams` may be an array, or
+   * any iterable or async iterable of specs: then (or with `maxInFlight`) specs are pulled as
+   * results are consumed, so at most `maxInFlight` streams are queued, running or unconsumed
+   * (see `bounded-stream.ts`). Leaving the loop early (`break`, `return`, a throw) cancels the
+   * streams still running. A failed convergence callback is thrown from the loop (CallbackError).
    */
-  async *stream(streams: readonly StreamSpec[], options?: ExecuteOptions): AsyncGenerator<StreamResult, void, undefined> {
-    const ready: StreamResult[] = [];
-    let wake: (() => void) | undefined;
-    let failure: Error | undefined;
-    const run = this.#start(streams, { ...options, convergenceType: 'progressive' }, (r) => {
-      ready.push(r);
-      wake?.();
-    });
-    run.start().catch((error: Error) => {
-      failure = error;
-      wake?.();
-    });
-    let delivered = 0;
+  stream(
+    streams: readonly StreamSpec[] | Iterable<StreamSpec> | AsyncIterable<StreamSpec>,
+    options?: StreamOptions,
+  ): AsyncGenerator<StreamResult, void, undefined> {
+    const o = optionsObject('options', options);
+    const source = specSource(streams);
+    // An array without maxInFlight is one run (one barrier over all of it), as executeParallel's.
+    const whole = Array.isArray(streams) && o.maxInFlight === undefined;
+    const maxInFlight = whole
+      ? Math.max(1, streams.length)
+      : o.maxInFlight === undefined
+        ? DEFAULT_MAX_IN_FLIGHT
+        : positiveInteger('options.maxInFlight', o.maxInFlight, 1 << 24);
+    return this.#streamBounded(source, maxInFlight, whole ? maxInFlight : undefined, o);
+  }
+
+  async *#streamBounded(
+    source: Iterable<StreamSpec> | AsyncIterable<StreamSpec>,
+    maxInFlight: number,
+    batchSize: number | undefined,
+    options: StreamOptions,
+  ): AsyncGenerator<StreamResult, void, undefined> {
+    // One budget and one signal for the whole stream, not one per batch.
+    const controller = new AbortController();
+    const signal = runSignal(options.signal);
+    const forward = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted === true) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    const timeoutMs = options.timeoutMs === undefined ? undefined : timeout('options.timeoutMs', options.timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(new TimeoutError(`the stream ran past its timeoutMs (${timeoutMs} ms); raise options.timeoutMs`)), timeoutMs);
+    const batchOptions: ExecuteOptions = { convergenceType: 'progressive', signal: controller.signal };
     try {
-      while (delivered < streams.length) {
-        if (ready.length === 0 && failure === undefined) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        while (ready.length > 0) {
-          delivered++;
-          yield ready.shift()!;
-        }
-        if (failure !== undefined) throw failure;
-      }
-      await run.done;
+      yield* boundedStream(source, maxInFlight, (specs, sink) => {
+        const run = this.#start(specs, batchOptions, sink);
+        void run.start().catch(() => {});
+        return run;
+      }, batchSize);
     } finally {
-      if (delivered < streams.length) {
-        run.cancel(new Error('the consumer left the stream() loop'));
-        await run.done.catch(() => {});
-      }
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
     }
   }
 

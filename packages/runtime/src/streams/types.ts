@@ -117,6 +117,17 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of `coordinator.stream()`. */
+export interface StreamOptions extends Omit<ExecuteOptions, 'convergenceType'> {
+  /**
+   * Most streams queued, running, or settled but not yet consumed from the loop. With it (or
+   * with a source that is not an array) specs are pulled from the source as results are
+   * consumed, so memory stays flat over any number of streams. Default for a non-array
+   * source: 1024; for an array without it: the whole array at once.
+   */
+  readonly maxInFlight?: number;
+}
+
 /** Lifecycle states of a registered stream. */
 export type StreamState = 'registered' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'recovered';
 
