@@ -19,6 +19,7 @@
  * ```
  */
 import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError, StreamError, TimeoutError } from '../shared/errors.js';
 import { integerIn, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
@@ -30,7 +31,9 @@ import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.j
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { boundedStream, specSource } from './bounded-stream.js';
 import type { ConvergenceType } from './convergence/index.js';
+import { runTimeSummary, type CoordinatorMetrics, type TimeSummary } from './metrics.js';
 import { createStreamPool } from './pool.js';
+import { execArgv, resourceLimits, threadEnv } from './pool-options.js';
 import { StreamRegistry, type StreamRegistryView } from './registry.js';
 import { Run, type RunStats } from './run.js';
 import type { RunRuntime } from './run-settings.js';
@@ -75,6 +78,12 @@ export interface CoordinatorOptions {
   readonly fileLocks?: FileLockManagerOptions;
   /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. */
   readonly isolation?: boolean | { readonly root?: string };
+  /** Node's heap and stack limits for each stream thread (`maxOldGenerationSizeMb`, ...). Default: Node's. */
+  readonly resourceLimits?: ResourceLimits;
+  /** The environment stream threads see (`process.env` there). Default: a copy of this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Node flags for the stream threads. Default: this process's `execArgv`. */
+  readonly execArgv?: readonly string[];
   /** Records a Chrome trace of every run (`coordinator.traceDocument()`). Default false. */
   readonly trace?: boolean;
 }
@@ -129,7 +138,14 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#maxThreads = maxThreads;
     this.registry = this.#registry;
     // Piscina may start the spares; the scheduler decides when (Piscina's own queue stays empty).
-    this.#pool = createStreamPool({ maxThreads: maxThreads + maxSpareThreads, minThreads, idleTimeoutMs });
+    this.#pool = createStreamPool({
+      maxThreads: maxThreads + maxSpareThreads,
+      minThreads,
+      idleTimeoutMs,
+      resourceLimits: resourceLimits(o.resourceLimits),
+      env: threadEnv(o.env),
+      execArgv: execArgv(o.execArgv),
+    });
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
       if (!isServicesRequest(message)) return;
@@ -142,6 +158,20 @@ export class StreamCoordinator implements AsyncDisposable {
   /** Milliseconds from the start of the last run to its convergence (its last stream settling). */
   get convergenceTime(): number {
     return this.#convergenceTime;
+  }
+
+  /** A snapshot of the pool: threads, attempts running and queued, run and wait times, utilization. */
+  metrics(): CoordinatorMetrics {
+    const pool = this.#pool;
+    return {
+      threads: pool.threads.length,
+      running: this.#scheduler.started,
+      queued: this.#scheduler.queued,
+      completed: pool.completed,
+      utilization: pool.utilization,
+      runTime: runTimeSummary(pool.histogram.runTime as Partial<TimeSummary>),
+      waitTime: this.#scheduler.waitTimes.summary(),
+    };
   }
 
   /** Figures of the last run (guardian restarts). */

@@ -3,15 +3,18 @@
  * (finished, crashed, or terminated to cancel or restart a stream), the locks it still held
  * are marked owner-died, so the next holder gets them instead of waiting forever.
  */
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { watchWorker } from '../sync/robust.js';
 
-/** Pool sizing. */
+/** Pool sizing and what each thread is started with. */
 export interface PoolOptions {
   readonly maxThreads: number;
   readonly minThreads: number;
   readonly idleTimeoutMs: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly env: Readonly<Record<string, string>> | undefined;
+  readonly execArgv: readonly string[] | undefined;
 }
 
 /** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
@@ -21,6 +24,9 @@ export function createStreamPool(options: PoolOptions): Piscina {
     maxThreads: options.maxThreads,
     minThreads: options.minThreads,
     idleTimeout: options.idleTimeoutMs,
+    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+    ...(options.env === undefined ? {} : { env: { ...options.env } }),
+    ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
   });
   const watched = new WeakSet<Worker>();
   const watchAll = (): void => {

@@ -19,6 +19,7 @@
 import * as atomics from '../shared/atomics.js';
 import { now } from '../shared/clock.js';
 import { PARK_EVENTS, RUN_BARRIER, type RunMemory } from './layout.js';
+import { WaitTimes } from './metrics.js';
 
 /** How long a suspected deadlock must hold still before it is declared. */
 export const DEADLOCK_GRACE_MS = 100;
@@ -56,7 +57,9 @@ export class Scheduler {
   // FIFO of submitted jobs from #head on; a withdrawn job stays in the array but leaves #queued.
   #queue: Job[] = [];
   #head = 0;
-  readonly #queued = new Set<Job>();
+  readonly #queued = new Map<Job, number>();
+  /** How long started attempts waited in the queue. */
+  readonly waitTimes = new WaitTimes();
   readonly #started = new Set<Job>();
   readonly #watched = new Set<RunMemory>();
   #suspect: { readonly signature: number; readonly since: number } | undefined;
@@ -70,10 +73,15 @@ export class Scheduler {
     return this.#started.size;
   }
 
+  /** Attempts waiting for a thread. */
+  get queued(): number {
+    return this.#queued.size;
+  }
+
   /** Queues `job`; it starts as soon as a thread may take it. */
   submit(job: Job): void {
     this.#queue.push(job);
-    this.#queued.add(job);
+    this.#queued.set(job, performance.now());
     this.pump();
   }
 
@@ -95,7 +103,10 @@ export class Scheduler {
       // Counting is cheap next to starting a task: at most maxThreads + maxSpareThreads loads.
       if (this.#started.size >= maxThreads && this.#unparked() >= maxThreads) break;
       const job = this.#queue[this.#head++]!;
-      if (!this.#queued.delete(job)) continue;
+      const queuedAt = this.#queued.get(job);
+      if (queuedAt === undefined) continue;
+      this.#queued.delete(job);
+      this.waitTimes.record(performance.now() - queuedAt);
       this.#started.add(job);
       job.start();
     }
@@ -171,7 +182,7 @@ export class Scheduler {
 
   #report(): string {
     const { maxThreads, maxSpareThreads } = this.#limits;
-    const queued = [...this.#queued];
+    const queued = [...this.#queued.keys()];
     return (
       `deadlock: no stream can make progress. Waiting at their run's ctx.barrier: ${names([...this.#started])}; ` +
       `queued with no thread to start on: ${names(queued)}. All ${maxThreads + maxSpareThreads} threads ` +
