@@ -18,6 +18,16 @@ export interface MainServices {
   releaseProcessLock(path: string, holder: number): Promise<void>;
 }
 
+/**
+ * {@link MainServices} as a worker calls them: every call crosses the channel, so each returns
+ * a promise. Spelled out rather than `Comlink.Remote<MainServices>` so the published
+ * declarations do not import Comlink, whose types need the DOM lib (`Transferable`,
+ * `EventListenerOrEventListenerObject`) that a Node consumer does not load.
+ */
+export type RemoteServices = {
+  readonly [K in keyof MainServices]: (...args: Parameters<MainServices[K]>) => Promise<Awaited<ReturnType<MainServices[K]>>>;
+};
+
 /** Which stream attempt a services channel belongs to. */
 export interface ServicesAddress {
   readonly run: number;
@@ -58,14 +68,14 @@ export function serve(services: MainServices, port: MessagePort): void {
 export class ServicesConnection {
   readonly #address: ServicesAddress;
   #port: MessagePort | undefined;
-  #remote: Comlink.Remote<MainServices> | undefined;
+  #remote: RemoteServices | undefined;
 
   constructor(address: ServicesAddress) {
     this.#address = address;
   }
 
   /** The services proxy, opening the channel on first use. */
-  get remote(): Comlink.Remote<MainServices> {
+  get remote(): RemoteServices {
     if (this.#remote === undefined) {
       const { port1, port2 } = new MessageChannel();
       const request: ServicesRequest = { [SERVICES_REQUEST]: this.#address, port: port2 };
