@@ -3,17 +3,18 @@
  * runtime is packed (`pnpm pack`) and installed from the tarball with npm into a temporary
  * directory, next to fixtures/consumer/tsconfig.json (`strict`, no `skipLibCheck`, no DOM lib).
  * There, every TypeScript block of the README and an import of both entry points compile, and
- * the README's sync example runs on plain Node with a real worker thread.
+ * the README's sync example runs on plain Node with a real worker thread. The installed package
+ * also holds the README, the LICENSE and the sources its source maps name.
  *
  * What this guards: a declaration that reaches Comlink's types (they need the DOM lib's
  * `Transferable` and `EventListenerOrEventListenerObject`) or any other DOM-only type fails
  * the first test, because nothing skips checking the package's .d.ts files.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,14 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !ke
 let consumer: string;
 /** tsc's diagnostics by file (relative to the consumer), one line each. */
 const diagnostics = new Map<string, string[]>();
+
+/** Whether `path` exists. */
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 /** Packs the runtime into `dir`; returns the tarball's path. */
 async function pack(dir: string): Promise<string> {
@@ -147,6 +156,24 @@ describe('a strict consumer installed from the packed tarball', () => {
     const lines = diagnostics.get(file) ?? [];
     expect(lines, `${file} compiles now: drop it from KNOWN_BROKEN`).not.toEqual([]);
     expect(lines.filter((line) => !KNOWN_BROKEN[file]!.test(line))).toEqual([]);
+  });
+
+  it('gets README.md, LICENSE and source maps whose sources the package holds', async () => {
+    const installed = join(consumer, 'node_modules', '@tributary', 'runtime');
+    expect(await readFile(join(installed, 'README.md'), 'utf8')).toBe(await readFile(readmePath, 'utf8'));
+    expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 the Tributary authors\n/);
+    const maps = (await readdir(join(installed, 'dist'), { recursive: true })).filter((f) => f.endsWith('.map'));
+    expect(maps).toEqual(expect.arrayContaining(['index.js.map', 'index.d.ts.map', join('sync', 'index.js.map')]));
+    const missing: string[] = [];
+    for (const map of maps) {
+      const at = join(installed, 'dist', map);
+      const { sources, sourceRoot = '' } = JSON.parse(await readFile(at, 'utf8')) as { sources: string[]; sourceRoot?: string };
+      for (const source of sources) {
+        const target = join(dirname(at), sourceRoot, source);
+        if (!target.startsWith(installed) || !(await exists(target))) missing.push(`${map} -> ${source}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it("runs the README's sync example: a Mutex from '@tributary/runtime/sync' in main and 2 workers", async () => {
