@@ -109,9 +109,9 @@ async function compile(dir: string): Promise<void> {
     },
   );
   for (const line of output.split('\n')) {
-    const at = /^(.+?)\(\d+,\d+\): error /.exec(line);
-    if (at === null) continue;
-    diagnostics.set(at[1]!, [...(diagnostics.get(at[1]!) ?? []), line]);
+    // An error without a place (a missing global type, a bad tsconfig) is filed as '(global)'.
+    const file = /^(.+?)\(\d+,\d+\): error /.exec(line)?.[1] ?? (/\berror TS\d+/.test(line) ? '(global)' : undefined);
+    if (file !== undefined) diagnostics.set(file, [...(diagnostics.get(file) ?? []), line]);
   }
 }
 
