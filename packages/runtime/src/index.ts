@@ -1,10 +1,14 @@
 /**
  * Tributary: parallel CPU-bound streams on Node.js worker threads, coordinated through shared memory.
  *
+ * Exports are grouped by layer, from the bottom up (`shared <- sync <- protocols, fs <- streams
+ * <- agent`), values then types, each list sorted. The sync layer alone is also published as
+ * `@tributary/runtime/sync`, which loads no worker pool.
+ *
  * @packageDocumentation
  */
-export { Arena, type Placement, type Region } from './shared/arena.js';
-export { atomicsStats, type AtomicsStats } from './shared/atomics.js';
+
+// shared: errors (each with a stable `code`), the options every wait takes, trace events.
 export {
   AbortedError,
   BrokenBarrierError,
@@ -20,11 +24,12 @@ export {
   StreamError,
   TimeoutError,
   TributaryError,
-  type MergeConflict,
-  type TributaryErrorCode,
 } from './shared/errors.js';
-export type { Handle } from './shared/handle.js';
+export type { MergeConflict, TributaryErrorCode } from './shared/errors.js';
+export type { TraceEvent } from './shared/trace.js';
 export type { WaitOptions } from './shared/wait.js';
+
+// sync: primitives over shared memory.
 export {
   Barrier,
   Counter,
@@ -37,30 +42,50 @@ export {
   RwLockGuard,
   Semaphore,
   watchWorker,
-  type BarrierHandle,
-  type CounterHandle,
-  type LatchHandle,
-  type MutexHandle,
-  type ResourceAmounts,
-  type ResourcePoolHandle,
-  type RwLockHandle,
-  type SemaphoreHandle,
 } from './sync/index.js';
-export {
-  HeartbeatProtocol,
-  HeartbeatSender,
-  type Guardian,
-  type GuardianAction,
-  type GuardianDecision,
-  type GuardianRequest,
-  type HeartbeatOptions,
-  type HeartbeatProbe,
-  type HeartbeatSenderHandle,
+export type {
+  BarrierHandle,
+  CounterHandle,
+  LatchHandle,
+  MutexHandle,
+  ResourceAmounts,
+  ResourcePoolHandle,
+  RwLockHandle,
+  SemaphoreHandle,
+} from './sync/index.js';
+
+// protocols: heartbeats and guardians, versioned state, resource negotiation.
+export { HeartbeatProtocol, HeartbeatSender } from './protocols/heartbeat.js';
+export type {
+  Guardian,
+  GuardianAction,
+  GuardianDecision,
+  GuardianRequest,
+  HeartbeatOptions,
+  HeartbeatProbe,
+  HeartbeatSenderHandle,
 } from './protocols/heartbeat.js';
-export { StreamCoordinator, type CoordinatorOptions } from './streams/coordinator.js';
+export { ImmutableStateManager } from './protocols/immutable-state.js';
+export type { ImmutableStateHandle, ImmutableStateOptions, StateVersion } from './protocols/immutable-state.js';
+export { ResourceNegotiationProtocol } from './protocols/resource-negotiation.js';
+export type { RefusalReason, RequestOptions, ResourceGrant, ResourceNegotiationHandle } from './protocols/resource-negotiation.js';
+
+// fs: per-stream directories and file locks across threads and processes.
+export { DirectoryIsolation } from './fs/directory-isolation.js';
+export type { ConflictResolver, ConflictVersion, MergeEntry, MergeOptions } from './fs/directory-isolation.js';
+export { FileLock, FileLockManager } from './fs/file-lock-manager.js';
+export type { FileLockManagerHandle, FileLockManagerOptions } from './fs/file-lock-manager.js';
+export type { LockMode } from './fs/lock-table.js';
+
+// streams: the coordinator, what a stream gets and what a caller gets back.
+export { StreamCoordinator } from './streams/coordinator.js';
+export type { CoordinatorOptions } from './streams/coordinator.js';
+// Type only, and read-only: runs write through records they open.
 export type { StreamRegistryView } from './streams/registry.js';
+export type { CoordinatorMetrics, TimeSummary } from './streams/metrics.js';
 export type { RunStats } from './streams/run.js';
 export type { RestartBudget } from './streams/supervisor.js';
+export type { TraceDocument } from './streams/tracer.js';
 export type {
   CheckpointRecord,
   ConvergenceOptions,
@@ -69,51 +94,24 @@ export type {
   StreamContext,
   StreamErrorInfo,
   StreamFunction,
+  StreamOptions,
   StreamRecord,
   StreamResult,
   StreamSpec,
   StreamState,
   StreamStatus,
 } from './streams/types.js';
-export {
-  ImmutableStateManager,
-  type ImmutableStateHandle,
-  type ImmutableStateOptions,
-  type StateVersion,
-} from './protocols/immutable-state.js';
-export {
-  ResourceNegotiationProtocol,
-  type RefusalReason,
-  type RequestOptions,
-  type ResourceGrant,
-  type ResourceNegotiationHandle,
-} from './protocols/resource-negotiation.js';
-export {
-  DirectoryIsolation,
-  type ConflictResolver,
-  type ConflictVersion,
-  type MergeEntry,
-  type MergeOptions,
-} from './fs/directory-isolation.js';
-export {
-  FileLock,
-  FileLockManager,
-  type FileLockManagerHandle,
-  type FileLockManagerOptions,
-} from './fs/file-lock-manager.js';
-export type { LockMode } from './fs/lock-table.js';
-export type { ProcessLocks } from './fs/process-locks.js';
-export {
-  ImplementationAgent,
-  type AgentOptions,
-  type AgentProtocol,
-  type CoordinationConfig,
-  type IsolationMode,
-  type StateManagement,
-  type TaskOutcome,
-  type TaskRequest,
-  type TaskType,
+
+// agent: the task facade and its built-in implement_feature task.
+export { ImplementationAgent } from './agent/implementation-agent.js';
+export type {
+  AgentOptions,
+  AgentProtocol,
+  CoordinationConfig,
+  IsolationMode,
+  StateManagement,
+  TaskOutcome,
+  TaskRequest,
+  TaskType,
 } from './agent/implementation-agent.js';
-export type { FeaturePartInput, FeaturePartResult } from './agent/implement-feature.js';
-export type { TraceEvent } from './shared/trace.js';
-export type { TraceDocument } from './streams/tracer.js';
+export type { FeaturePartResult } from './agent/implement-feature.js';

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
-  Arena,
   InvalidArgumentError,
   InvalidStateError,
   Mutex,
   TimeoutError,
   watchWorker,
 } from '@tributary/runtime';
+// Arena is internal (no public entry exports it); this test reaches it in the built package.
+import { Arena } from '../../runtime/dist/shared/arena.js';
 import { firstMessage, runWorker, runWorkers, startWorker } from './helpers.js';
 
 describe('Mutex smoke', () => {

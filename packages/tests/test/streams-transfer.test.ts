@@ -21,7 +21,7 @@ describe('transfer', () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
     const bytes = pattern(4 * MiB);
     const expected = sha256(bytes);
-    const data = bytes.buffer;
+    const data = bytes.buffer as ArrayBuffer;
     const [r] = await coordinator.executeParallel([{ id: 'm', task: streamModule('hash-buffer.mjs'), input: { data }, transfer: [data] }]);
     expect(r!.value).toEqual({ bytes: 4 * MiB, sha256: expected });
     expect(data.byteLength).toBe(0);
@@ -64,7 +64,7 @@ describe('transfer', () => {
 
   it('a stream that moved its input is not restarted with a detached buffer: it fails with StreamError', async () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 1, heartbeatTimeoutMs: 150 }));
-    const data = pattern(1024).buffer;
+    const data = pattern(1024).buffer as ArrayBuffer;
     const [r] = await coordinator.executeParallel([{ id: 'stuck', task: streamModule('spin.mjs'), input: { data, ms: 60_000 }, transfer: [data] }]);
     expect(r).toMatchObject({ status: 'failed', attempts: 2, error: { name: new StreamError('').name } });
     expect(r!.error!.message).toMatch(/moved its input/);

@@ -16,7 +16,7 @@ it('records stream spans, waits, heartbeats, checkpoints and recoveries per thre
     { id: 'steady', durationMs: 200 },
     { id: 'stuck', task: streamModule('stuck-once.mjs') },
     { id: 'waiter', task: streamModule('take-lock.mjs'), input: { lock: lock.handle, held } },
-    { id: 'holder', task: streamModule('hold-briefly.mjs'), input: { lock: lock.handle, held } },
+    { id: 'holder', task: streamModule('hold-briefly.mjs'), input: { lock: lock.handle, held, untilContended: true } },
   ]);
   expect(results.map((r) => r.status)).toEqual(['complete', 'complete', 'complete', 'complete']);
   const { traceEvents } = coordinator.traceDocument();

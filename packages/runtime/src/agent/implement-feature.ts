@@ -11,8 +11,11 @@ import type { StreamContext } from '../streams/types.js';
 
 /** What each stream of `implement_feature` receives. */
 export interface FeaturePartInput {
+  /** Names the feature's files and state key. Required: no default (the agent sets it). */
   readonly feature: string;
+  /** This stream's part, 0-based. Required: no default (the agent sets it). */
   readonly part: number;
+  /** How many parts the feature has. Required: no default (the agent sets it). */
   readonly parts: number;
   /** CPU work per file, ms. Default 20. */
   readonly workMs?: number;

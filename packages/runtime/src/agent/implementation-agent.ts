@@ -25,9 +25,9 @@ import { convergenceType } from '../streams/validate.js';
 
 /** A kind of task the agent can run. */
 export interface TaskType {
-  /** Stream module path or URL, as in a StreamSpec. */
+  /** Stream module path or URL, as in a StreamSpec. Required: no default. */
   readonly task: string | URL;
-  /** Named export to call. */
+  /** Named export to call. Default: the module's default export. */
   readonly export?: string;
   /** The input of each of `parallelStreams` streams. Default: `{ ...input, part: i, parts: n }`. */
   readonly split?: (input: Record<string, unknown>, parallelStreams: number) => unknown[];
@@ -40,20 +40,34 @@ export type StateManagement = 'immutable' | 'none';
 /** Protocols the agent can switch on. */
 export type AgentProtocol = 'heartbeat' | 'registration';
 
-/** What `configureCoordination` takes. */
+/**
+ * What `configureCoordination` takes. A field left out keeps its current value; the defaults
+ * below are the values before any call.
+ */
 export interface CoordinationConfig {
+  /** How each task's streams converge. Default `'barrier'`. */
   readonly convergenceType?: ConvergenceType;
+  /** `'workspace'`: a directory per stream, merged at the end. Default `'workspace'`. */
   readonly isolation?: IsolationMode;
+  /** `'immutable'`: streams record their parts in the versioned shared state. Default `'immutable'`. */
   readonly stateManagement?: StateManagement;
+  /** Protocols switched on; `'heartbeat'` supervises stuck streams. Default `['registration']`. */
   readonly protocols?: readonly AgentProtocol[];
-  /** With the heartbeat protocol: how long a stream may stay silent. Default 5,000. */
+  /** With the heartbeat protocol: how long a stream may stay silent, ms. Default 5,000. */
   readonly heartbeatTimeoutMs?: number;
 }
 
 /** What `executeTask` takes. */
 export interface TaskRequest {
+  /** A registered task type (`implement_feature` is built in). Required: no default. */
   readonly type: string;
+  /** How many streams run the task, 1 to 10,000. Required: no default. */
   readonly parallelStreams: number;
+  /**
+   * Handed to the task type's `split`. Default `{}`; the agent adds `feature`
+   * (`'feature-<n>'`, n counting tasks) and `recordState` (true with `stateManagement:
+   * 'immutable'`) unless given.
+   */
   readonly input?: Record<string, unknown>;
 }
 
@@ -78,11 +92,11 @@ export interface TaskOutcome {
 
 /** Options of an {@link ImplementationAgent}. */
 export interface AgentOptions {
-  /** Worker threads. Default: the machine's available parallelism. */
+  /** Worker threads, at most 1,024. Default: the machine's available parallelism. */
   readonly maxThreads?: number;
   /** Where workspaces and merged outputs go. Default: a fresh directory under the OS temp dir. */
   readonly root?: string;
-  /** Check interval of the heartbeat monitor, ms. Default: a quarter of the timeout. */
+  /** Check interval of the heartbeat monitor, ms. Default: a quarter of the timeout, at most 1000. */
   readonly heartbeatCheckIntervalMs?: number;
 }
 

@@ -52,15 +52,15 @@ export type Guardian = (request: GuardianRequest) => GuardianDecision | void | P
 
 /** Options of a {@link HeartbeatProtocol}. */
 export interface HeartbeatOptions {
-  /** A stream whose last beat is older than this is stuck. */
+  /** A stream whose last beat is older than this (ms) is stuck. Required: no default. */
   readonly timeoutMs: number;
-  /** How often the monitor looks. Default: a quarter of timeoutMs, at most 1000. */
+  /** How often the monitor looks, ms. Default: a quarter of timeoutMs, at most 1000. */
   readonly checkIntervalMs?: number;
-  /** Called for each stuck stream; also settable as `invokeGuardian`. Default: ignore. */
+  /** Called for each stuck stream; also settable as `invokeGuardian`. Default: answers `ignore`. */
   readonly guardian?: Guardian;
-  /** Standalone streams (sendHeartbeat / senderFor) it can track. Default 64. */
+  /** Standalone streams (sendHeartbeat / senderFor) it can track, at most 1,048,576. Default 64. */
   readonly capacity?: number;
-  /** Hears every decision (the coordinator acts on them). */
+  /** Hears every decision (the coordinator acts on them). Default: none. */
   readonly onDecision?: (streamId: string, decision: GuardianDecision) => void;
 }
 

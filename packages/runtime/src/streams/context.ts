@@ -169,7 +169,7 @@ class WorkerStreamContext implements StreamContext {
   /** The value `transfer()` marked, and what to move with it. */
   transferred: { readonly value: object; readonly list: readonly TransferListItem[] } | undefined;
 
-  transfer<T extends object>(value: T, list: readonly TransferListItem[]): T {
+  transfer<T extends object>(value: T, list: readonly (TransferListItem | ArrayBufferView)[]): T {
     if (typeof value !== 'object' || value === null) throw new InvalidArgumentError('ctx.transfer(value, list): value must be the object the stream returns');
     this.transferred = { value, list: transferList('ctx.transfer list', list) };
     return value;

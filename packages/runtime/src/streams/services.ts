@@ -17,6 +17,18 @@ export interface MainServices {
   readonly processLocks: ProcessLocks;
 }
 
+/**
+ * {@link MainServices} as a worker calls them: every call crosses the channel, so each returns
+ * a promise. Spelled out rather than `Comlink.Remote<MainServices>` so the published
+ * declarations do not import Comlink, whose types need the DOM lib (`Transferable`,
+ * `EventListenerOrEventListenerObject`) that a Node consumer does not load.
+ */
+export interface RemoteServices {
+  recordDetails(details: unknown): Promise<void>;
+  /** Each call on it is one remote call (Comlink resolves the property path on the main thread). */
+  readonly processLocks: ProcessLocks;
+}
+
 /** Which stream attempt a services channel belongs to. */
 export interface ServicesAddress {
   readonly run: number;
@@ -67,20 +79,21 @@ export function serve(request: ServicesRequest, find: (address: ServicesAddress)
 export class ServicesConnection {
   readonly #address: ServicesAddress;
   #port: MessagePort | undefined;
-  #remote: Comlink.Remote<MainServices> | undefined;
+  #remote: RemoteServices | undefined;
 
   constructor(address: ServicesAddress) {
     this.#address = address;
   }
 
   /** The services proxy, opening the channel on first use. */
-  get remote(): Comlink.Remote<MainServices> {
+  get remote(): RemoteServices {
     if (this.#remote === undefined) {
       const { port1, port2 } = new MessageChannel();
       const request: ServicesRequest = { [SERVICES_REQUEST]: this.#address, port: port2 };
       parentPort!.postMessage(request, [port2]);
       this.#port = port1;
-      this.#remote = Comlink.wrap<MainServices>(endpoint(port1));
+      // Comlink types a nested object as a promise of it; a call through it is one remote call.
+      this.#remote = Comlink.wrap<MainServices>(endpoint(port1)) as unknown as RemoteServices;
     }
     return this.#remote;
   }

@@ -33,7 +33,7 @@ export interface StreamSpec {
    * arrays' buffers, MessagePorts), as `postMessage` does: they are detached here. A stream
    * that moved its input cannot be restarted (its input is gone); it fails instead. Default: none.
    */
-  readonly transfer?: readonly TransferListItem[];
+  readonly transfer?: readonly (TransferListItem | ArrayBufferView)[];
   /** For the built-in `simulate` stream: how long to burn CPU. Default 0. */
   readonly durationMs?: number;
   /**
@@ -173,7 +173,7 @@ export interface StreamContext {
    * the objects in `list` (ArrayBuffers, typed arrays' buffers, MessagePorts) are transferred.
    * Returns `value`, so a stream can `return ctx.transfer(result, [result.buffer])`.
    */
-  transfer<T extends object>(value: T, list: readonly TransferListItem[]): T;
+  transfer<T extends object>(value: T, list: readonly (TransferListItem | ArrayBufferView)[]): T;
   /** Says "alive"; `details` (structured-cloneable) are kept for a restart. */
   heartbeat(details?: unknown): void;
   /** Reports progress in [0, 1]; also counts as a heartbeat. */

@@ -8,7 +8,6 @@
 import { threadId, type TransferListItem } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
 import { setParkObserver } from '../shared/wait.js';
-import type { ProcessLocks } from '../fs/process-locks.js';
 import { beginLockScope, endLockScope } from '../sync/robust.js';
 import { createContext, type WorkerContext } from './context.js';
 import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
@@ -47,11 +46,9 @@ async function runAttempt(task: StreamTask): Promise<{ outcome: StreamOutcome; t
       directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
-        // Read on first use only: the services channel opens lazily. Comlink resolves the
-        // property path on the main thread, so each call is one remote call returning a
-        // promise, which is what ProcessLocks' methods return anyway.
+        // Read on first use only: the services channel opens lazily.
         get processLocks() {
-          return services.remote.processLocks as unknown as ProcessLocks;
+          return services.remote.processLocks;
         },
       },
     });

@@ -1,5 +1,6 @@
 /**
- * The sync layer: primitives over shared memory, each usable from any thread that has its handle.
+ * The sync layer, usable on its own (`@tributary/runtime/sync`): primitives over shared memory,
+ * each usable from any thread that has its handle. Importing it loads no worker pool.
  *
  * - {@link Mutex}: robust futex mutex with owner-died recovery.
  * - {@link RwLock}: writer-preferring reader/writer lock.
@@ -8,12 +9,39 @@
  * - {@link Barrier}: cyclic barrier with all-or-none breakage.
  * - {@link Latch}: one-shot countdown.
  * - {@link Counter}: 64-bit atomic integer.
+ * - {@link watchWorker}, {@link recoverLocksOf}: mark a dead thread's locks owner-died.
+ *
+ * The errors these primitives throw are exported here too, so `instanceof` checks need no
+ * second entry point (they are the same classes as the main entry's).
+ *
+ * @packageDocumentation
  */
-export { Barrier, type BarrierHandle } from './barrier.js';
-export { Counter, type CounterHandle } from './counter.js';
-export { Latch, type LatchHandle } from './latch.js';
-export { Mutex, MutexGuard, type MutexHandle } from './mutex.js';
-export { ResourcePool, type ResourceAmounts, type ResourcePoolHandle } from './resource-pool.js';
+export { Barrier } from './barrier.js';
+export type { BarrierHandle } from './barrier.js';
+export { Counter } from './counter.js';
+export type { CounterHandle } from './counter.js';
+export { Latch } from './latch.js';
+export type { LatchHandle } from './latch.js';
+export { Mutex, MutexGuard } from './mutex.js';
+export type { MutexHandle } from './mutex.js';
+export { ResourcePool } from './resource-pool.js';
+export type { ResourceAmounts, ResourcePoolHandle } from './resource-pool.js';
 export { recoverLocksOf, watchWorker } from './robust.js';
-export { RwLock, RwLockGuard, type RwLockHandle } from './rwlock.js';
-export { Semaphore, type SemaphoreHandle } from './semaphore.js';
+export { RwLock, RwLockGuard } from './rwlock.js';
+export type { RwLockHandle } from './rwlock.js';
+export { Semaphore } from './semaphore.js';
+export type { SemaphoreHandle } from './semaphore.js';
+
+export {
+  AbortedError,
+  BrokenBarrierError,
+  CapacityError,
+  InvalidArgumentError,
+  InvalidStateError,
+  NotOwnerError,
+  ResourceError,
+  TimeoutError,
+  TributaryError,
+} from '../shared/errors.js';
+export type { TributaryErrorCode } from '../shared/errors.js';
+export type { WaitOptions } from '../shared/wait.js';
