@@ -42,7 +42,7 @@ export class Arena {
     if (end > this.buffer.byteLength) {
       throw new CapacityError(
         `arena is full: ${byteLength} bytes asked, ${this.remaining} left of ${this.buffer.byteLength}; ` +
-          `create the arena (or the Runtime) with a larger size`,
+          `create the Arena you pass as options.arena with a larger size, or leave options.arena out (each primitive then gets memory of its own)`,
       );
     }
     this.#next = end;
