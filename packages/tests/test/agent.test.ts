@@ -32,6 +32,17 @@ describe('agent integration', () => {
     expect(JSON.parse(await readFile(join(result.outputDirectory!, 'feature.json'), 'utf8'))).toEqual({ feature: 'feature-1', parts: 4 });
   });
 
+  it('a task type that cannot name a directory fails its streams, and the agent stays usable', async () => {
+    agent = track(new ImplementationAgent({ maxThreads: 2 }));
+    agent.configureCoordination({ isolation: 'workspace' });
+    agent.registerTaskType('team/feature', { task: streamModule('echo.mjs') });
+    const failed = await agent.executeTask({ type: 'team/feature', parallelStreams: 2 });
+    expect(failed.status).toBe('failure');
+    expect(failed.streamsCompleted).toBe(0);
+    const next = await agent.executeTask({ type: 'implement_feature', parallelStreams: 2 });
+    expect(next.status).toBe('success');
+  });
+
   it('recovers a stuck stream: recoveryAttempts 1, still a success', async () => {
     agent = track(new ImplementationAgent({ maxThreads: 3, heartbeatCheckIntervalMs: 25 }));
     agent.configureCoordination({ protocols: ['heartbeat'], heartbeatTimeoutMs: 200 });

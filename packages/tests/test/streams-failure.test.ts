@@ -1,4 +1,7 @@
 // Failure semantics, cancellation, scale, module loading and bad input of the coordinator.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Mutex, StreamCoordinator, type StreamSpec } from '@tributary/runtime';
 import { closeAfterEach, streamModule } from './helpers.js';
@@ -157,5 +160,36 @@ describe('bad input', () => {
     await coordinator.executeParallel([{ id: 'a', durationMs: 20 }]);
     await coordinator.close();
     await expect(coordinator.executeParallel([{ id: 'c' }])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('a stream that cannot start never bricks the coordinator', () => {
+  it('an id that cannot be a directory fails that stream; the others run, the next run works, close() resolves', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tributary-brick-'));
+    try {
+      coordinator = track(new StreamCoordinator({ maxThreads: 2, isolation: { root } }));
+      const results = await coordinator.executeParallel([
+        { id: 'team/feature', durationMs: 1 },
+        { id: 'x'.repeat(300), durationMs: 1 },
+        { id: 'fine', durationMs: 1 },
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['failed', 'failed', 'complete']);
+      for (const r of results.slice(0, 2)) expect(r.error!.code).toMatch(/^ERR_TRIBUTARY_/);
+      expect((await coordinator.executeParallel([{ id: 'next', durationMs: 1 }]))[0]!.status).toBe('complete');
+      await coordinator.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('an input that cannot be cloned fails that stream with InvalidArgumentError', async () => {
+    coordinator = track(new StreamCoordinator({ maxThreads: 1 }));
+    const results = await coordinator.executeParallel([
+      { id: 'fn', task: streamModule('echo.mjs'), input: { f: () => 1 } },
+      { id: 'ok', task: streamModule('echo.mjs'), input: 1 },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['failed', 'complete']);
+    expect(results[0]!.error).toMatchObject({ name: 'InvalidArgumentError' });
+    expect(results[0]!.error!.message).toMatch(/cannot be sent to a worker thread/);
   });
 });
