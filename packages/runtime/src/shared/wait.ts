@@ -32,7 +32,12 @@ export interface WaitContext {
   readonly signal: AbortSignal | undefined;
   /** What is being waited for, for error messages ("Mutex.lock"). */
   readonly what: string;
+  /** What a timed-out caller should look at, for the message. */
+  readonly advice: string;
 }
+
+/** The advice of a wait for a holder to let go. */
+const HOLDER_ADVICE = 'find who holds it too long';
 
 /** Why a park returned. */
 export const WOKEN = 0;
@@ -50,11 +55,14 @@ export function checkWaitOptions(options: WaitOptions | undefined): void {
   optionalSignal('options.signal', options.signal);
 }
 
-/** Validates `options` and fixes the deadline now. */
-export function startWait(what: string, options: WaitOptions | undefined): WaitContext {
+/**
+ * Validates `options` and fixes the deadline now. `advice` says what a caller that timed out
+ * should look at (default: whoever holds what it waits for).
+ */
+export function startWait(what: string, options: WaitOptions | undefined, advice = HOLDER_ADVICE): WaitContext {
   checkWaitOptions(options);
   const timeoutMs = options?.timeoutMs;
-  return { deadline: timeoutMs === undefined ? Infinity : now() + timeoutMs, timeoutMs, signal: options?.signal, what };
+  return { deadline: timeoutMs === undefined ? Infinity : now() + timeoutMs, timeoutMs, signal: options?.signal, what, advice };
 }
 
 /** The typed error for a failed park. */
@@ -63,7 +71,7 @@ export function waitError(ctx: WaitContext, outcome: ParkOutcome): Error {
     return new AbortedError(`${ctx.what} was aborted`, { cause: ctx.signal?.reason });
   }
   return new TimeoutError(
-    `${ctx.what} timed out after ${ctx.timeoutMs} ms; raise options.timeoutMs or find who holds it too long`,
+    `${ctx.what} timed out after ${ctx.timeoutMs} ms; raise options.timeoutMs or ${ctx.advice}`,
   );
 }
 
