@@ -7,7 +7,7 @@
 import type { Piscina } from 'piscina';
 import { InvalidArgumentError, StreamError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
-import { errorInfo, type SharedHandles, type StreamOutcome, type StreamTask } from './task.js';
+import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckedSpec } from './validate.js';
 
 /** What every attempt of a run shares. */
@@ -15,7 +15,6 @@ export interface AttemptEnv {
   readonly pool: Piscina;
   readonly runId: number;
   readonly memory: RunMemory;
-  readonly shared: SharedHandles;
   /** Record a trace of each attempt. */
   readonly trace: boolean;
   /** Under heartbeat supervision: beat at least this often while parked. */
@@ -58,7 +57,6 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
       durationMs: spec.durationMs,
       resume: a.resume,
       runId: env.runId,
-      shared: env.shared,
       directory: env.directoryFor(spec.id),
       trace: env.trace,
       parkBeatMs: env.parkBeatMs,

@@ -145,6 +145,7 @@ export class StreamCoordinator implements AsyncDisposable {
       resourceLimits: resourceLimits(o.resourceLimits),
       env: threadEnv(o.env),
       execArgv: execArgv(o.execArgv),
+      workerData: { shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle } },
     });
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
@@ -346,7 +347,6 @@ export class StreamCoordinator implements AsyncDisposable {
       pool: this.#pool,
       scheduler: this.#scheduler,
       registry: this.#registry,
-      shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle },
       processLocks: this.fileLocks.processLocks,
       tracer: this.#tracer,
       // Warm-up streams write nothing: they get no directory, so later merges never see them.

@@ -6,6 +6,7 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { watchWorker } from '../sync/robust.js';
+import type { StreamWorkerData } from './task.js';
 
 /** Pool sizing and what each thread is started with. */
 export interface PoolOptions {
@@ -15,6 +16,8 @@ export interface PoolOptions {
   readonly resourceLimits: ResourceLimits | undefined;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly execArgv: readonly string[] | undefined;
+  /** What every thread starts with: the coordinator-wide handles. */
+  readonly workerData: StreamWorkerData;
 }
 
 /** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
@@ -24,6 +27,7 @@ export function createStreamPool(options: PoolOptions): Piscina {
     maxThreads: options.maxThreads,
     minThreads: options.minThreads,
     idleTimeout: options.idleTimeoutMs,
+    workerData: options.workerData,
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     ...(options.env === undefined ? {} : { env: { ...options.env } }),
     ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),

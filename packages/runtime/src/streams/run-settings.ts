@@ -5,7 +5,6 @@ import type { ConvergenceType } from './convergence/index.js';
 import type { StreamRegistry } from './registry.js';
 import type { Scheduler } from './scheduler.js';
 import type { Supervision } from './supervisor.js';
-import type { SharedHandles } from './task.js';
 import type { Tracer } from './tracer.js';
 import type { StreamResult } from './types.js';
 
@@ -14,7 +13,6 @@ export interface RunRuntime {
   readonly pool: Piscina;
   readonly scheduler: Scheduler;
   readonly registry: StreamRegistry;
-  readonly shared: SharedHandles;
   readonly processLocks: ProcessLocks;
   readonly tracer: Tracer | undefined;
   /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */

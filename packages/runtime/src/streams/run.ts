@@ -122,7 +122,6 @@ export class Run implements ScheduledRun {
       pool: runtime.pool,
       runId: this.id,
       memory: this.memory,
-      shared: runtime.shared,
       trace: runtime.tracer !== undefined,
       parkBeatMs: this.#supervisor?.parkBeatMs,
       directoryFor: runtime.directoryFor,

@@ -5,7 +5,11 @@ import type { ResourceNegotiationHandle } from '../protocols/resource-negotiatio
 import type { TraceEvent } from '../shared/trace.js';
 import type { RunHandles } from './layout.js';
 
-/** Handles of the coordinator-wide services a stream's context rebuilds. */
+/**
+ * Handles of the coordinator-wide services a stream's context rebuilds. They never change for
+ * a coordinator, so they reach each thread once, as its `workerData`, not with every task
+ * (each SharedArrayBuffer in a message costs its structured clone a few microseconds).
+ */
 export interface SharedHandles {
   readonly state: ImmutableStateHandle;
   readonly resources: ResourceNegotiationHandle | undefined;
@@ -14,6 +18,11 @@ export interface SharedHandles {
 import { inspect } from 'node:util';
 import { AbortedError } from '../shared/errors.js';
 import type { StreamErrorInfo } from './types.js';
+
+/** What every thread of a coordinator's pool starts with. */
+export interface StreamWorkerData {
+  readonly shared: SharedHandles;
+}
 
 /** One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. */
 export interface StreamTask {
@@ -29,7 +38,6 @@ export interface StreamTask {
   readonly resume: unknown;
   /** Id of the run, to address the lazily opened services channel. */
   readonly runId: number;
-  readonly shared: SharedHandles;
   /** The attempt's isolated directory, if isolation is on. */
   readonly directory: string | undefined;
   /** Record a trace of this attempt and return it with the outcome. */

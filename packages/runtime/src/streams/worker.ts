@@ -5,7 +5,7 @@
  * stream still holds when it returns are marked owner-died, as if its thread had died: the
  * stream is over.
  */
-import { threadId, type TransferListItem } from 'node:worker_threads';
+import { threadId, workerData, type TransferListItem } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
 import { setParkObserver } from '../shared/wait.js';
 import { beginLockScope, endLockScope } from '../sync/robust.js';
@@ -16,7 +16,7 @@ import { StreamParkObserver } from './park-observer.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { movedOutcome } from './transfer.js';
-import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
+import { errorInfo, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
@@ -42,7 +42,7 @@ async function runAttempt(task: StreamTask): Promise<{ outcome: StreamOutcome; t
       attempt: task.attempt,
       resume: task.resume,
       memory,
-      shared: task.shared,
+      shared: (workerData as StreamWorkerData).shared,
       directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
