@@ -12,8 +12,8 @@ import * as Comlink from 'comlink';
 export interface MainServices {
   /** Keeps the latest heartbeat details of the stream (handed to a restarted attempt). */
   recordDetails(details: unknown): void;
-  /** Holds `path`'s lock file for thread `holder` (the main thread refreshes it). */
-  acquireProcessLock(path: string, holder: number, timeoutMs: number): Promise<void>;
+  /** Holds `path`'s lock file for thread `holder` (the main thread refreshes it); true: its previous holder process died. */
+  acquireProcessLock(path: string, holder: number, timeoutMs: number): Promise<boolean>;
   /** Drops one hold of `path`'s lock file by thread `holder`. */
   releaseProcessLock(path: string, holder: number): Promise<void>;
 }
