@@ -9,13 +9,15 @@
  * Merge rules: a relative path written by one stream is copied; written by several with the
  * same bytes, copied once; with different bytes, it is a conflict, handled by `onConflict`:
  * `'error'` (default: a MergeConflictError listing every conflict, nothing copied), `'rename'`
- * (every version kept as `name.<streamId>.ext`), or a resolver returning the bytes to write.
+ * (every version kept as `name.<streamId>.ext`, or `name.<streamId>-<n>.ext` when that name is
+ * taken: a renamed file never lands on a path any stream wrote, or on another renamed file),
+ * or a resolver returning the bytes to write.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, MergeConflictError, type MergeConflict } from '../shared/errors.js';
 import { nonEmptyString, optionsObject } from '../shared/validate.js';
 
@@ -45,6 +47,11 @@ export interface MergeEntry {
   readonly files: readonly string[];
   /** Of those, the ones another stream wrote with different content. */
   readonly conflicts: readonly string[];
+  /**
+   * With `onConflict: 'rename'`: each conflicting file of this stream and the path, relative to
+   * `into`, its bytes are (or would be) copied to. Empty under the other policies.
+   */
+  readonly renamed: ReadonlyMap<string, string>;
 }
 
 /** Per-stream directories with a conflict-reporting merge. See the module documentation. */
@@ -108,13 +115,22 @@ export class DirectoryIsolation {
     const conflicts: MergeConflict[] = [...versions]
       .filter(([, byHash]) => byHash.size > 1)
       .map(([path, byHash]) => ({ path, streams: [...byHash.values()].flat().map((v) => v.streamId) }));
+    const renames = policy === 'rename' ? planRenames(versions) : new Map<string, string>();
     if (o.into !== undefined) {
       // Everything is decided before anything is copied: a refused merge leaves `into` untouched.
       if (conflicts.length > 0 && policy === 'error') throw new MergeConflictError(conflicts);
-      await copyMerged(resolve(o.into), versions, policy);
+      await copyMerged(resolve(o.into), versions, policy, renames);
     }
     const conflicted = new Set(conflicts.map((c) => c.path));
-    return streams.map((s) => ({ ...s, conflicts: s.files.filter((f) => conflicted.has(f)) }));
+    return streams.map((s) => {
+      const own = s.files.filter((f) => conflicted.has(f));
+      const renamed = new Map<string, string>();
+      for (const f of own) {
+        const target = renames.get(join(s.directory, f));
+        if (target !== undefined) renamed.set(f, target);
+      }
+      return { ...s, conflicts: own, renamed };
+    });
   }
 
   /** Removes the stream directories (and the root, if this instance made it). */
@@ -141,7 +157,37 @@ async function listFiles(directory: string): Promise<string[]> {
     .sort();
 }
 
-async function copyMerged(into: string, versions: Map<string, Map<string, ConflictVersion[]>>, policy: NonNullable<MergeOptions['onConflict']>): Promise<void> {
+/**
+ * The new name of every version of every conflicting path (keyed by the version's absolute
+ * file). A name is free when no stream wrote a file or directory there and no earlier rename
+ * took it; `name.<id>.ext` is tried first, then `name.<id>-2.ext`, `-3`, ...
+ */
+function planRenames(versions: Map<string, Map<string, ConflictVersion[]>>): Map<string, string> {
+  const taken = new Set<string>();
+  for (const path of versions.keys()) {
+    for (let at = path; at !== '.' && at !== ''; at = posix.dirname(at)) taken.add(at);
+  }
+  const renames = new Map<string, string>();
+  for (const [path, byHash] of versions) {
+    if (byHash.size === 1) continue;
+    const ext = posix.extname(path);
+    const stem = path.slice(0, path.length - ext.length);
+    for (const v of [...byHash.values()].flat()) {
+      let name = `${stem}.${v.streamId}${ext}`;
+      for (let n = 2; taken.has(name); n++) name = `${stem}.${v.streamId}-${n}${ext}`;
+      taken.add(name);
+      renames.set(v.file, name);
+    }
+  }
+  return renames;
+}
+
+async function copyMerged(
+  into: string,
+  versions: Map<string, Map<string, ConflictVersion[]>>,
+  policy: NonNullable<MergeOptions['onConflict']>,
+  renames: Map<string, string>,
+): Promise<void> {
   for (const [path, byHash] of versions) {
     const target = join(into, path);
     await mkdir(join(target, '..'), { recursive: true });
@@ -149,8 +195,7 @@ async function copyMerged(into: string, versions: Map<string, Map<string, Confli
     if (groups.length === 1) {
       await copyFile(groups[0]![0]!.file, target);
     } else if (policy === 'rename') {
-      const ext = extname(path);
-      for (const v of groups.flat()) await copyFile(v.file, `${target.slice(0, target.length - ext.length)}.${v.streamId}${ext}`);
+      for (const v of groups.flat()) await copyFile(v.file, join(into, renames.get(v.file)!));
     } else if (typeof policy === 'function') {
       await writeFile(target, await policy(path, groups.flat()));
     }
