@@ -10,6 +10,7 @@ export {
   BrokenBarrierError,
   CapacityError,
   ConflictError,
+  FileSystemError,
   InvalidArgumentError,
   InvalidStateError,
   MergeConflictError,

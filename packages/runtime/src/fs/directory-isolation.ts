@@ -17,9 +17,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, MergeConflictError, type MergeConflict } from '../shared/errors.js';
-import { nonEmptyString, optionsObject } from '../shared/validate.js';
+import { filePath, nonEmptyString, optionsObject } from '../shared/validate.js';
+import { onDisk, onDiskAsync } from './fs-errors.js';
 
 /** One version of a conflicting path, as a resolver sees it. */
 export interface ConflictVersion {
@@ -66,11 +67,12 @@ export class DirectoryIsolation {
   constructor(options?: { readonly root?: string }) {
     const o = optionsObject('options', options);
     if (o.root === undefined) {
-      this.root = mkdtempSync(join(tmpdir(), 'tributary-'));
+      this.root = onDisk('create a directory in', tmpdir(), () => mkdtempSync(join(tmpdir(), 'tributary-')));
       this.#ownsRoot = true;
     } else {
-      this.root = resolve(nonEmptyString('options.root', o.root));
-      mkdirSync(this.root, { recursive: true });
+      const root = resolve(filePath('options.root', o.root));
+      onDisk('create', root, () => mkdirSync(root, { recursive: true }));
+      this.root = root;
       this.#ownsRoot = false;
     }
   }
@@ -80,7 +82,7 @@ export class DirectoryIsolation {
     checkStreamId(streamId);
     const attempt = (this.#attempts.get(streamId) ?? 0) + 1;
     const directory = join(this.root, streamId, `attempt-${attempt}`);
-    mkdirSync(directory, { recursive: true });
+    onDisk('create', directory, () => mkdirSync(directory, { recursive: true }));
     this.#attempts.set(streamId, attempt);
     this.#latest.set(streamId, directory);
     return directory;
@@ -91,9 +93,14 @@ export class DirectoryIsolation {
     return this.#latest.get(streamId);
   }
 
-  /** Merges every stream's newest directory. See the module documentation. */
+  /**
+   * Merges every stream's newest directory. See the module documentation.
+   * @throws MergeConflictError under `onConflict: 'error'`; FileSystemError (with `errno` and
+   * `path`) when a file cannot be read or written (a file where another stream made a directory, ...).
+   */
   async mergeStreamOutputs(options?: MergeOptions): Promise<MergeEntry[]> {
     const o = optionsObject('options', options);
+    if (o.into !== undefined) filePath('options.into', o.into);
     const policy = o.onConflict ?? 'error';
     if (policy !== 'error' && policy !== 'rename' && typeof policy !== 'function') {
       throw new InvalidArgumentError(`options.onConflict must be 'error', 'rename' or a function`);
@@ -106,7 +113,8 @@ export class DirectoryIsolation {
     for (const s of streams) {
       for (const file of s.files) {
         const absolute = join(s.directory, file);
-        const digest = createHash('sha256').update(await readFile(absolute)).digest('hex');
+        const bytes = await onDiskAsync('read', absolute, () => readFile(absolute));
+        const digest = createHash('sha256').update(bytes).digest('hex');
         const byHash = versions.get(file) ?? new Map<string, ConflictVersion[]>();
         versions.set(file, byHash);
         byHash.set(digest, [...(byHash.get(digest) ?? []), { streamId: s.streamId, file: absolute }]);
@@ -135,8 +143,13 @@ export class DirectoryIsolation {
 
   /** Removes the stream directories (and the root, if this instance made it). */
   cleanup(): void {
-    if (this.#ownsRoot) rmSync(this.root, { recursive: true, force: true });
-    else for (const streamId of this.#attempts.keys()) rmSync(join(this.root, streamId), { recursive: true, force: true });
+    if (this.#ownsRoot) onDisk('remove', this.root, () => rmSync(this.root, { recursive: true, force: true }));
+    else {
+      for (const streamId of this.#attempts.keys()) {
+        const directory = join(this.root, streamId);
+        onDisk('remove', directory, () => rmSync(directory, { recursive: true, force: true }));
+      }
+    }
     this.#latest.clear();
     this.#attempts.clear();
   }
@@ -150,7 +163,7 @@ function checkStreamId(streamId: string): void {
 }
 
 async function listFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  const entries = await onDiskAsync('list', directory, () => readdir(directory, { recursive: true, withFileTypes: true }));
   return entries
     .filter((e) => e.isFile())
     .map((e) => relative(directory, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(sep).join('/'))
@@ -190,14 +203,21 @@ async function copyMerged(
 ): Promise<void> {
   for (const [path, byHash] of versions) {
     const target = join(into, path);
-    await mkdir(join(target, '..'), { recursive: true });
+    await onDiskAsync('create', dirname(target), () => mkdir(dirname(target), { recursive: true }));
     const groups = [...byHash.values()];
     if (groups.length === 1) {
-      await copyFile(groups[0]![0]!.file, target);
+      await onDiskAsync('write', target, () => copyFile(groups[0]![0]!.file, target));
     } else if (policy === 'rename') {
-      for (const v of groups.flat()) await copyFile(v.file, join(into, renames.get(v.file)!));
+      for (const v of groups.flat()) {
+        const renamed = join(into, renames.get(v.file)!);
+        await onDiskAsync('write', renamed, () => copyFile(v.file, renamed));
+      }
     } else if (typeof policy === 'function') {
-      await writeFile(target, await policy(path, groups.flat()));
+      const content = await policy(path, groups.flat());
+      if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+        throw new InvalidArgumentError(`options.onConflict returned ${typeof content} for ${path}; return a string or a Uint8Array`);
+      }
+      await onDiskAsync('write', target, () => writeFile(target, content));
     }
   }
 }

@@ -37,10 +37,11 @@ import { Arena } from '../shared/arena.js';
 import { ConflictError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
 import { checkHandle, type Handle } from '../shared/handle.js';
 import { currentToken, onMainThread } from '../shared/thread.js';
-import { integerIn, nonEmptyString, nonNegativeFinite, optionsObject, positiveFinite } from '../shared/validate.js';
+import { filePath, integerIn, nonNegativeFinite, optionsObject, positiveFinite } from '../shared/validate.js';
 import { startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
 import { Mutex, type MutexHandle } from '../sync/mutex.js';
 import { onThreadDeath } from '../sync/robust.js';
+import { fileSystemError, onDisk } from './fs-errors.js';
 import { LockTable, tableBytes, type LockMode, type LockTableShape } from './lock-table.js';
 import { ProcessLockBroker, type ProcessLocks } from './process-locks.js';
 
@@ -169,11 +170,12 @@ export class FileLockManager {
   /**
    * Locks `path` for `mode`, waiting up to `options.timeoutMs` (default: the manager's).
    * @throws ConflictError when it cannot be had in time; InvalidArgumentError for a bad mode,
-   * an empty path, a directory, or a path in a directory that does not exist.
+   * an empty path or one with a NUL, a directory, or a path in a directory that does not exist;
+   * FileSystemError (with `errno` and `path`) when the file system refuses the path.
    */
   async acquireFileLock(path: string, mode: LockMode = 'write', options?: WaitOptions): Promise<FileLock> {
     if (this.#closed) throw new InvalidStateError('this FileLockManager is closed');
-    nonEmptyString('path', path);
+    filePath('path', path);
     if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`mode must be 'read' or 'write', got ${JSON.stringify(mode)}`);
     const timeoutMs = options?.timeoutMs ?? this.#handle.timeoutMs;
     const ctx = startWait(`acquireFileLock(${path}, '${mode}')`, { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) });
@@ -276,14 +278,15 @@ function resolveFile(path: string): string {
   try {
     real = realpathSync.native(absolute);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(error, 'lock', path);
     try {
       return join(realpathSync.native(dirname(absolute)), basename(absolute));
-    } catch {
+    } catch (inDirectory) {
+      if ((inDirectory as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(inDirectory, 'lock', path);
       throw new InvalidArgumentError(`cannot lock ${path}: its directory does not exist`);
     }
   }
-  if (statSync(real).isDirectory()) throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
+  if (onDisk('lock', real, () => statSync(real)).isDirectory()) throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
   return real;
 }
 

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { now } from '../shared/clock.js';
 import { AbortedError, ConflictError } from '../shared/errors.js';
+import { fileSystemError, onDisk } from './fs-errors.js';
 
 /** What a lock file says about its owner. */
 interface OwnerRecord {
@@ -261,6 +262,14 @@ export class ProcessLock {
    * until it has had its turn (see {@link hasForeignWaiters}), so no process starves another.
    */
   static async acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
+    try {
+      return await ProcessLock.#acquire(target, options);
+    } catch (error) {
+      throw fileSystemError(error, 'lock', target);
+    }
+  }
+
+  static async #acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
     const lockPath = `${target}${SUFFIX}`;
     const record: OwnerRecord = { token: randomUUID(), pid: process.pid, host: HOST, start: SELF_START, acquiredAt: now() };
     const deadline = now() + options.timeoutMs;
@@ -295,7 +304,7 @@ export class ProcessLock {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#refresh);
-    if (readRecord(this.lockPath)?.token === this.#record.token) unlinkIfPresent(this.lockPath);
+    if (readRecord(this.lockPath)?.token === this.#record.token) onDisk('unlock', this.lockPath, () => unlinkIfPresent(this.lockPath));
   }
 
   #touch(): void {

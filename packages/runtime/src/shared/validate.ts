@@ -41,6 +41,15 @@ export function nonEmptyString(name: string, value: unknown): string {
   return value;
 }
 
+/** `value` must be a usable file-system path: a non-empty string without NUL characters. */
+export function filePath(name: string, value: unknown): string {
+  nonEmptyString(name, value);
+  if ((value as string).includes('\0')) {
+    throw new InvalidArgumentError(`${name} contains a NUL character, which no file-system path can hold: ${JSON.stringify(value)}`);
+  }
+  return value as string;
+}
+
 /** `value` must be an `AbortSignal` or undefined. */
 export function optionalSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value !== undefined && !(value instanceof AbortSignal)) {
