@@ -132,7 +132,7 @@ describe('scenario 2: race prevention', () => {
   it('bad input is a typed error and leaves nothing locked', async () => {
     locks = new FileLockManager();
     const file = join(dir, 'f.txt');
-    await expect(locks.acquireFileLock(file, 'exclusive' as never)).rejects.toThrow(/mode must be 'read' or 'write'/);
+    await expect(locks.acquireFileLock(file, 'exclusive' as never)).rejects.toThrow(/mode must be one of read, write/);
     await expect(locks.acquireFileLock('', 'write')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(locks.acquireFileLock(dir, 'write')).rejects.toThrow(/is a directory/);
     await expect(locks.acquireFileLock(join(dir, 'missing', 'f.txt'), 'write')).rejects.toThrow(/directory does not exist/);

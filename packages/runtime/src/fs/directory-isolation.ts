@@ -90,6 +90,7 @@ export class DirectoryIsolation {
 
   /** The newest directory of `streamId`, if it has one. */
   directoryOf(streamId: string): string | undefined {
+    nonEmptyString('streamId', streamId);
     return this.#latest.get(streamId);
   }
 

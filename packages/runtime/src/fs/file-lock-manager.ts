@@ -37,8 +37,8 @@ import { Arena } from '../shared/arena.js';
 import { ConflictError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
 import { checkHandle, type Handle } from '../shared/handle.js';
 import { currentToken, onMainThread } from '../shared/thread.js';
-import { filePath, integerIn, nonNegativeFinite, optionsObject, positiveFinite } from '../shared/validate.js';
-import { startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
+import { callback, filePath, integerIn, nonNegativeFinite, oneOf, optionsObject, positiveFinite } from '../shared/validate.js';
+import { checkWaitOptions, startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
 import { Mutex, type MutexHandle } from '../sync/mutex.js';
 import { onThreadDeath } from '../sync/robust.js';
 import { fileSystemError, onDisk } from './fs-errors.js';
@@ -149,6 +149,9 @@ export class FileLockManager {
    * (the coordinator's services proxy).
    */
   static from(handle: FileLockManagerHandle, processLocks: ProcessLocks): FileLockManager {
+    const p = optionsObject('processLocks', processLocks);
+    callback('processLocks.acquire', p.acquire!);
+    callback('processLocks.release', p.release!);
     adopting = { handle: checkTableHandle(handle), processLocks };
     try {
       return new FileLockManager();
@@ -176,7 +179,8 @@ export class FileLockManager {
   async acquireFileLock(path: string, mode: LockMode = 'write', options?: WaitOptions): Promise<FileLock> {
     if (this.#closed) throw new InvalidStateError('this FileLockManager is closed');
     filePath('path', path);
-    if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`mode must be 'read' or 'write', got ${JSON.stringify(mode)}`);
+    oneOf('mode', mode, LOCK_MODES);
+    checkWaitOptions(options);
     const timeoutMs = options?.timeoutMs ?? this.#handle.timeoutMs;
     const ctx = startWait(`acquireFileLock(${path}, '${mode}')`, { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) });
     const real = resolveFile(path);
@@ -228,6 +232,8 @@ export class FileLockManager {
 /** Wait for the table lock when leaving a slot: it is held for microseconds, and a dead holder is recovered. */
 const TABLE_LOCK_WAIT: WaitOptions = { timeoutMs: 10_000 };
 
+const LOCK_MODES: readonly LockMode[] = ['read', 'write'];
+
 // Hand-off from `from` to the constructor (JavaScript runs one constructor at a time per thread).
 let adopting: { readonly handle: FileLockManagerHandle; readonly processLocks: ProcessLocks } | undefined;
 
@@ -262,8 +268,9 @@ const MUTEX_BYTES = 8;
 /** Checks a handle from another thread before any view is built on it. */
 function checkTableHandle(handle: FileLockManagerHandle): FileLockManagerHandle {
   const h = checkHandle<FileLockManagerHandle>(handle, 'FileLockManager');
-  integerIn('handle.slots', h.slots, 1, 1 << 16);
-  integerIn('handle.maxPathBytes', h.maxPathBytes, 16, 1 << 16);
+  const shape = { slots: integerIn('handle.slots', h.slots, 1, 1 << 16), maxPathBytes: integerIn('handle.maxPathBytes', h.maxPathBytes, 16, 1 << 16) };
+  checkHandle<FileLockManagerHandle>(handle, 'FileLockManager', tableBytes(shape));
+  checkHandle<MutexHandle>(h.lock, 'Mutex');
   return h;
 }
 

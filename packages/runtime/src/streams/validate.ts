@@ -2,17 +2,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../shared/errors.js';
-import { nonNegativeFinite, optionalSignal, positiveFinite } from '../shared/validate.js';
+import { nonNegativeFinite, oneOf, optionalSignal, positiveFinite } from '../shared/validate.js';
 import type { ConvergenceType, StreamSpec } from './types.js';
 
 const CONVERGENCE_TYPES: readonly ConvergenceType[] = ['barrier', 'progressive', 'checkpoint'];
 
 /** A checked convergence type. */
 export function convergenceType(name: string, value: unknown): ConvergenceType {
-  if (!CONVERGENCE_TYPES.includes(value as ConvergenceType)) {
-    throw new InvalidArgumentError(`${name} must be one of ${CONVERGENCE_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as ConvergenceType;
+  return oneOf(name, value, CONVERGENCE_TYPES);
 }
 
 /** A stream spec after checking, with its module as an absolute URL. */
