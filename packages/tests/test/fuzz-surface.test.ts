@@ -27,6 +27,7 @@ import {
 } from '@tributary/runtime';
 import { anything, fn, handle, int, int64, KINDS, only, options, str, waitOptions, type Kind, type Param } from './fuzz-kinds.js';
 import { seeded } from './fuzz-random.js';
+import { streamModule } from './helpers.js';
 
 /** Longest a single call may take before it counts as a hang. */
 const CALL_MS = 3_000;
@@ -175,6 +176,17 @@ const TARGETS: readonly Target[] = [
   { name: 'new StreamCoordinator', params: [options('options', () => ({ maxThreads: 1, minThreads: 0 }), { heartbeatTimeoutMs: 2 ** 31, cancelGraceMs: 2 ** 31, idleTimeoutMs: 2 ** 31, maxThreads: 0 })], call: (o) => closeLater(new StreamCoordinator(o), (c) => c.close()) },
   { name: 'coordinator.configureConvergence', params: [only('options', () => ({ type: 'barrier' }), { type: 10n, intervalMs: 2 ** 31, callback: 1 })], call: (o) => coordinator.configureConvergence(o) },
   { name: 'coordinator.executeParallel', params: [only('streams', () => []), options('options', () => undefined, { signal: 1, convergenceType: 'nope' })], call: (s, o) => coordinator.executeParallel(s, o) },
+  {
+    // A stream's input crosses to a worker: a failure there must come back typed too.
+    name: 'stream input',
+    params: [anything('input', () => 1)],
+    call: async (input) => {
+      const [result] = await coordinator.executeParallel([{ id: 'echo', task: streamModule('echo.mjs'), input }]);
+      if (result!.status === 'failed' && !String(result!.error?.code).startsWith('ERR_TRIBUTARY_')) {
+        throw Object.assign(new Error(result!.error?.message), { name: result!.error?.name });
+      }
+    },
+  },
   { name: 'new ImplementationAgent', params: [options('options', () => ({ maxThreads: 1, root: join(dir, 'agent2') }))], call: (o) => closeLater(new ImplementationAgent(o), (a) => a.close()) },
   { name: 'agent.configureCoordination', params: [options('config', () => undefined, { convergenceType: 10n, heartbeatTimeoutMs: 2 ** 31, isolation: Symbol('x') })], call: (c) => agent.configureCoordination(c) },
   { name: 'agent.registerTaskType', params: [str('name', 'fuzz'), only('type', () => ({ task: join(dir, 'none.mjs') }))], call: (n, t) => agent.registerTaskType(n, t) },
@@ -182,7 +194,13 @@ const TARGETS: readonly Target[] = [
 ];
 
 // Findings left for a redesign outside this change, keyed `target param=kind`; each says why.
-const KNOWN: Readonly<Record<string, string>> = {};
+const UNCLONEABLE =
+  'issue 12 item 6: an input that cannot be cloned fails the stream with a raw DataCloneError; ' +
+  'starting an attempt (streams/attempt, under refactor) must turn it into a typed StreamError';
+const KNOWN: Readonly<Record<string, string>> = {
+  'stream input input=a function': UNCLONEABLE,
+  'stream input input=a Symbol': UNCLONEABLE,
+};
 
 type Outcome = { readonly kind: 'ok' } | { readonly kind: 'typed' } | { readonly kind: 'raw'; readonly error: unknown } | { readonly kind: 'hang' };
 
@@ -207,7 +225,7 @@ async function attempt(call: () => unknown): Promise<Outcome> {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.constructor.name}: ${error.message.split('\n')[0]}`;
+  if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0]}`;
   return `non-Error ${typeof error}`;
 }
 
@@ -247,4 +265,38 @@ it('every public constructor and method x every kind of value: success or a Trib
   if (skipped.length > 0) console.log(`known findings left for a redesign:\n  ${skipped.join('\n  ')}`);
   if (findings.length > 0) console.log(`findings (seed ${random.seed}):\n  ${findings.sort().join('\n  ')}`);
   expect(findings, `seed ${random.seed}: ${findings.length} of ${cases.length} calls`).toEqual([]);
+});
+
+// What a stream returns or throws crosses back from its worker; the findings still open there
+// belong to the streams refactor (streams/worker.ts errorInfo and the result's clone), so they
+// are recorded, not fixed, here.
+const RESULT_KNOWN: Readonly<Record<string, string>> = {
+  function: 'issue 12 item 8: a non-cloneable return value is reported as "stream threw a non-Error value: [object Object]" (streams/worker.ts)',
+  symbol: 'issue 12 item 8: a non-cloneable return value is reported as "stream threw a non-Error value: [object Object]" (streams/worker.ts)',
+  'throw object': 'issue 12 item 8: a thrown non-Error is described as "[object Object]" (streams/worker.ts errorInfo)',
+  'throw error with properties': "issue 12 item 8 (piscina#1143): an error's own properties other than code are dropped (streams/worker.ts errorInfo)",
+};
+
+it('values a stream returns or throws come back whole, or as a typed error that says what happened', { timeout: 120_000 }, async () => {
+  const findings: string[] = [];
+  const skipped: string[] = [];
+  const expectations: Record<string, (r: { status: string; value?: unknown; error?: Record<string, unknown> }) => boolean> = {
+    function: (r) => r.status === 'failed' && String(r.error?.code).startsWith('ERR_TRIBUTARY_'),
+    symbol: (r) => r.status === 'failed' && String(r.error?.code).startsWith('ERR_TRIBUTARY_'),
+    cyclic: (r) => r.status === 'complete' && (r.value as { self: unknown }).self === r.value,
+    bigint: (r) => r.status === 'complete' && r.value === 10n,
+    'throw object': (r) => r.status === 'failed' && String(r.error?.message).includes('not'),
+    'throw error with properties': (r) => r.status === 'failed' && r.error?.code === 'E_FUZZ' && r.error?.detail === 42,
+  };
+  for (const [which, holds] of Object.entries(expectations)) {
+    const run = coordinator.executeParallel([{ id: 'ret', task: streamModule('fuzz-return.mjs'), input: which }]);
+    const outcome = await Promise.race([run, new Promise<undefined>((r) => setTimeout(r, 10_000).unref())]);
+    const result = outcome?.[0] as Parameters<(typeof expectations)[string]>[0] | undefined;
+    const finding = result === undefined ? 'no result within 10 s' : holds(result) ? undefined : `came back as ${result.status}: ${String(result.error?.message ?? typeof result.value)}`;
+    if (finding === undefined) continue;
+    if (RESULT_KNOWN[which] !== undefined) skipped.push(`${which}: ${finding} (known: ${RESULT_KNOWN[which]})`);
+    else findings.push(`${which}: ${finding}`);
+  }
+  if (skipped.length > 0) console.log(`known findings left for the streams refactor:\n  ${skipped.join('\n  ')}`);
+  expect(findings).toEqual([]);
 });
