@@ -8,6 +8,8 @@
 export interface Kind {
   readonly label: string;
   readonly make: () => unknown;
+  /** Neither sensible nor nonsense (it may be taken or refused): only raw errors and hangs count. */
+  readonly neutral?: boolean;
 }
 
 /** The value kinds of issue 12 item 8. */
@@ -136,6 +138,8 @@ export function handle(fresh: () => { readonly handle: object }): Param {
     ...base,
     extra: () => [
       damaged('handle with a 2-byte buffer', (h) => ({ ...h, buffer: new SharedArrayBuffer(2) })),
+      // Other memory, but room enough for the small primitives: taken or refused, never a raw RangeError.
+      { ...damaged('handle with a 16-byte buffer', (h) => ({ ...h, buffer: new SharedArrayBuffer(16) })), neutral: true },
       damaged('handle with a plain ArrayBuffer', (h) => ({ ...h, buffer: new ArrayBuffer(64) })),
       damaged('handle at byteOffset 3', (h) => ({ ...h, byteOffset: 3 })),
       damaged('handle at byteOffset NaN', (h) => ({ ...h, byteOffset: NaN })),
