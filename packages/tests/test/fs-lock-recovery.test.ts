@@ -1,13 +1,14 @@
 // Issue 12 item 4: a dead or cancelled file-lock waiter leaves nothing behind, and a lock taken
 // over from a dead holder (thread or process) tells the new holder ownerDied.
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, FileLockManager, watchWorker } from '@tributary/runtime';
+import { ConflictError, FileLockManager, StreamCoordinator, watchWorker } from '@tributary/runtime';
 import { exited, node, printed } from './fs-processes.js';
-import { firstMessage, startWorker } from './helpers.js';
+import { firstMessage, startWorker, streamModule } from './helpers.js';
 
 let dir: string;
 let locks: FileLockManager | undefined;
@@ -122,5 +123,22 @@ describe('file locks: the next holder after a dead one is told ownerDied', () =>
     const again = await locks.acquireFileLock(file, 'write');
     expect(again.ownerDied).toBe(true);
     await again.release();
+  });
+
+  it('a stream taking over a dead process\'s lock file through ctx.fileLocks is told ownerDied', async () => {
+    const file = join(dir, 'stream.txt');
+    const gone = spawn(process.execPath, ['-e', '']);
+    await exited(gone);
+    // The lock file of a process that died holding it.
+    await writeFile(`${file}.tributary-lock`, JSON.stringify({ token: 'dead', pid: gone.pid, host: hostname(), start: undefined, acquiredAt: Date.now() }));
+    const coordinator = new StreamCoordinator({ maxThreads: 1 });
+    try {
+      const run = (): Promise<unknown> =>
+        coordinator.executeParallel([{ id: 'r', task: streamModule('lock-report.mjs'), input: { file } }]).then((r) => r[0]);
+      expect(await run()).toMatchObject({ status: 'complete', value: { ownerDied: true } });
+      expect(await run()).toMatchObject({ status: 'complete', value: { ownerDied: false } });
+    } finally {
+      await coordinator.close();
+    }
   });
 });
