@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, FileLockManager, StreamCoordinator, watchWorker } from '@tributary/runtime';
+import { ConflictError, FileLock, FileLockManager, StreamCoordinator, watchWorker } from '@tributary/runtime';
 import { exited, node, printed } from './fs-processes.js';
 import { firstMessage, startWorker, streamModule } from './helpers.js';
 
@@ -42,9 +42,10 @@ async function kill(worker: Worker): Promise<void> {
 /** Resolves once a writer is queued on `file` (new readers are then held back). Bounded. */
 async function untilWriterQueued(file: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const read = await locks!.acquireFileLock(file, 'read', { timeoutMs: 5 }).catch((e: unknown) => e);
+    const read = await locks!.acquireFileLock(file, 'read', { timeoutMs: 20 }).catch((e: unknown) => e);
     if (read instanceof ConflictError) return;
-    await (read as { release(): Promise<void> }).release();
+    if (!(read instanceof FileLock)) throw read;
+    await read.release();
   }
   throw new Error('the worker never queued for the write lock');
 }

@@ -187,7 +187,12 @@ export class FileLockManager {
     const table = this.#table;
     const bytes = table.encode(real);
     const tableLock = this.#tableLock;
-    const slot = table.enter(bytes, mode, currentToken, await tableLock.lockAsync({ timeoutMs }));
+    // The table lock is held for microseconds, but a descheduled holder can make it a wait of
+    // its own: it shares the caller's deadline and signal, and runs out as a ConflictError too.
+    const entered = await tableLock.lockAsync({ timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) }).catch((error: unknown) => {
+      throw asConflict(error, real);
+    });
+    const slot = table.enter(bytes, mode, currentToken, entered);
     // Every way out after `enter` leaves once, so a timed-out or aborted waiter leaves nothing behind.
     const leave = async (): Promise<void> => table.leave(slot, currentToken, await tableLock.lockAsync(TABLE_LOCK_WAIT));
     let ownerDied: boolean;
