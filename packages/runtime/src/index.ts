@@ -16,6 +16,7 @@ export {
   CapacityError,
   ConflictError,
   DeadlockError,
+  FileSystemError,
   InvalidArgumentError,
   InvalidStateError,
   MergeConflictError,

@@ -1,5 +1,5 @@
 // Scenario 2 (race prevention) across threads and processes, and scenario 6 (isolation).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import {
   MergeConflictError,
   StreamCoordinator,
 } from '@tributary/runtime';
-import { fixture, streamModule } from './helpers.js';
+import { exited, node, printed } from './fs-processes.js';
+import { streamModule } from './helpers.js';
 
 let dir: string;
 let coordinator: StreamCoordinator | undefined;
@@ -28,37 +29,6 @@ afterEach(async () => {
   locks = undefined;
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Spawns a fixture script as a plain node process. */
-function node(script: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [fixture(script).pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Resolves with the exit code; rejects after `timeoutMs`. */
-function exited(child: ChildProcess, timeoutMs = 30_000): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child process did not exit in time')), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-/** Resolves once the child prints `line`. */
-function printed(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child never printed ${line}`)), timeoutMs);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(line)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
 
 describe('scenario 2: race prevention', () => {
   it('10 streams on worker threads read-modify-write one file: 10 lines, no conflicts', async () => {
@@ -162,7 +132,7 @@ describe('scenario 2: race prevention', () => {
   it('bad input is a typed error and leaves nothing locked', async () => {
     locks = new FileLockManager();
     const file = join(dir, 'f.txt');
-    await expect(locks.acquireFileLock(file, 'exclusive' as never)).rejects.toThrow(/mode must be 'read' or 'write'/);
+    await expect(locks.acquireFileLock(file, 'exclusive' as never)).rejects.toThrow(/mode must be one of read, write/);
     await expect(locks.acquireFileLock('', 'write')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(locks.acquireFileLock(dir, 'write')).rejects.toThrow(/is a directory/);
     await expect(locks.acquireFileLock(join(dir, 'missing', 'f.txt'), 'write')).rejects.toThrow(/directory does not exist/);

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../shared/errors.js';
-import { integerIn, nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { integerIn, nonEmptyString, oneOf, optionsObject, positiveFinite, positiveInteger, show } from '../shared/validate.js';
 import type { MergeEntry } from '../fs/directory-isolation.js';
 import { StreamCoordinator } from '../streams/coordinator.js';
 import type { ConvergenceType, StreamResult, StreamSpec } from '../streams/types.js';
@@ -165,7 +165,7 @@ export class ImplementationAgent {
     const typeName = nonEmptyString('request.type', r.type);
     const type = this.#types.get(typeName);
     if (type === undefined) {
-      throw new InvalidArgumentError(`unknown task type ${JSON.stringify(typeName)}; known: ${[...this.#types.keys()].join(', ')} (add one with registerTaskType)`);
+      throw new InvalidArgumentError(`unknown task type ${show(typeName)}; known: ${[...this.#types.keys()].join(', ')} (add one with registerTaskType)`);
     }
     const n = integerIn('request.parallelStreams', r.parallelStreams, 1, 10_000);
     const input = { feature: `feature-${this.#runs + 1}`, recordState: this.#config.stateManagement === 'immutable', ...(r.input ?? {}) };
@@ -235,9 +235,4 @@ export class ImplementationAgent {
       ...(config.isolation === 'workspace' ? { isolation: { root: join(this.#root, `workspaces-${run}`) } } : {}),
     });
   }
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
 }

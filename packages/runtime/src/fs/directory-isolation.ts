@@ -9,15 +9,18 @@
  * Merge rules: a relative path written by one stream is copied; written by several with the
  * same bytes, copied once; with different bytes, it is a conflict, handled by `onConflict`:
  * `'error'` (default: a MergeConflictError listing every conflict, nothing copied), `'rename'`
- * (every version kept as `name.<streamId>.ext`), or a resolver returning the bytes to write.
+ * (every version kept as `name.<streamId>.ext`, or `name.<streamId>-<n>.ext` when that name is
+ * taken: a renamed file never lands on a path any stream wrote, or on another renamed file),
+ * or a resolver returning the bytes to write.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, MergeConflictError, type MergeConflict } from '../shared/errors.js';
-import { nonEmptyString, optionsObject } from '../shared/validate.js';
+import { filePath, nonEmptyString, optionsObject } from '../shared/validate.js';
+import { onDisk, onDiskAsync } from './fs-errors.js';
 
 /** One version of a conflicting path, as a resolver sees it. */
 export interface ConflictVersion {
@@ -45,6 +48,11 @@ export interface MergeEntry {
   readonly files: readonly string[];
   /** Of those, the ones another stream wrote with different content. */
   readonly conflicts: readonly string[];
+  /**
+   * With `onConflict: 'rename'`: each conflicting file of this stream and the path, relative to
+   * `into`, its bytes are (or would be) copied to. Empty under the other policies.
+   */
+  readonly renamed: ReadonlyMap<string, string>;
 }
 
 /** Per-stream directories with a conflict-reporting merge. See the module documentation. */
@@ -59,11 +67,12 @@ export class DirectoryIsolation {
   constructor(options?: { readonly root?: string }) {
     const o = optionsObject('options', options);
     if (o.root === undefined) {
-      this.root = mkdtempSync(join(tmpdir(), 'tributary-'));
+      this.root = onDisk('create a directory in', tmpdir(), () => mkdtempSync(join(tmpdir(), 'tributary-')));
       this.#ownsRoot = true;
     } else {
-      this.root = resolve(nonEmptyString('options.root', o.root));
-      mkdirSync(this.root, { recursive: true });
+      const root = resolve(filePath('options.root', o.root));
+      onDisk('create', root, () => mkdirSync(root, { recursive: true }));
+      this.root = root;
       this.#ownsRoot = false;
     }
   }
@@ -73,7 +82,7 @@ export class DirectoryIsolation {
     checkStreamId(streamId);
     const attempt = (this.#attempts.get(streamId) ?? 0) + 1;
     const directory = join(this.root, streamId, `attempt-${attempt}`);
-    mkdirSync(directory, { recursive: true });
+    onDisk('create', directory, () => mkdirSync(directory, { recursive: true }));
     this.#attempts.set(streamId, attempt);
     this.#latest.set(streamId, directory);
     return directory;
@@ -81,12 +90,18 @@ export class DirectoryIsolation {
 
   /** The newest directory of `streamId`, if it has one. */
   directoryOf(streamId: string): string | undefined {
+    nonEmptyString('streamId', streamId);
     return this.#latest.get(streamId);
   }
 
-  /** Merges every stream's newest directory. See the module documentation. */
+  /**
+   * Merges every stream's newest directory. See the module documentation.
+   * @throws MergeConflictError under `onConflict: 'error'`; FileSystemError (with `errno` and
+   * `path`) when a file cannot be read or written (a file where another stream made a directory, ...).
+   */
   async mergeStreamOutputs(options?: MergeOptions): Promise<MergeEntry[]> {
     const o = optionsObject('options', options);
+    if (o.into !== undefined) filePath('options.into', o.into);
     const policy = o.onConflict ?? 'error';
     if (policy !== 'error' && policy !== 'rename' && typeof policy !== 'function') {
       throw new InvalidArgumentError(`options.onConflict must be 'error', 'rename' or a function`);
@@ -99,7 +114,8 @@ export class DirectoryIsolation {
     for (const s of streams) {
       for (const file of s.files) {
         const absolute = join(s.directory, file);
-        const digest = createHash('sha256').update(await readFile(absolute)).digest('hex');
+        const bytes = await onDiskAsync('read', absolute, () => readFile(absolute));
+        const digest = createHash('sha256').update(bytes).digest('hex');
         const byHash = versions.get(file) ?? new Map<string, ConflictVersion[]>();
         versions.set(file, byHash);
         byHash.set(digest, [...(byHash.get(digest) ?? []), { streamId: s.streamId, file: absolute }]);
@@ -108,19 +124,33 @@ export class DirectoryIsolation {
     const conflicts: MergeConflict[] = [...versions]
       .filter(([, byHash]) => byHash.size > 1)
       .map(([path, byHash]) => ({ path, streams: [...byHash.values()].flat().map((v) => v.streamId) }));
+    const renames = policy === 'rename' ? planRenames(versions) : new Map<string, string>();
     if (o.into !== undefined) {
       // Everything is decided before anything is copied: a refused merge leaves `into` untouched.
       if (conflicts.length > 0 && policy === 'error') throw new MergeConflictError(conflicts);
-      await copyMerged(resolve(o.into), versions, policy);
+      await copyMerged(resolve(o.into), versions, policy, renames);
     }
     const conflicted = new Set(conflicts.map((c) => c.path));
-    return streams.map((s) => ({ ...s, conflicts: s.files.filter((f) => conflicted.has(f)) }));
+    return streams.map((s) => {
+      const own = s.files.filter((f) => conflicted.has(f));
+      const renamed = new Map<string, string>();
+      for (const f of own) {
+        const target = renames.get(join(s.directory, f));
+        if (target !== undefined) renamed.set(f, target);
+      }
+      return { ...s, conflicts: own, renamed };
+    });
   }
 
   /** Removes the stream directories (and the root, if this instance made it). */
   cleanup(): void {
-    if (this.#ownsRoot) rmSync(this.root, { recursive: true, force: true });
-    else for (const streamId of this.#attempts.keys()) rmSync(join(this.root, streamId), { recursive: true, force: true });
+    if (this.#ownsRoot) onDisk('remove', this.root, () => rmSync(this.root, { recursive: true, force: true }));
+    else {
+      for (const streamId of this.#attempts.keys()) {
+        const directory = join(this.root, streamId);
+        onDisk('remove', directory, () => rmSync(directory, { recursive: true, force: true }));
+      }
+    }
     this.#latest.clear();
     this.#attempts.clear();
   }
@@ -134,25 +164,61 @@ function checkStreamId(streamId: string): void {
 }
 
 async function listFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  const entries = await onDiskAsync('list', directory, () => readdir(directory, { recursive: true, withFileTypes: true }));
   return entries
     .filter((e) => e.isFile())
     .map((e) => relative(directory, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(sep).join('/'))
     .sort();
 }
 
-async function copyMerged(into: string, versions: Map<string, Map<string, ConflictVersion[]>>, policy: NonNullable<MergeOptions['onConflict']>): Promise<void> {
+/**
+ * The new name of every version of every conflicting path (keyed by the version's absolute
+ * file). A name is free when no stream wrote a file or directory there and no earlier rename
+ * took it; `name.<id>.ext` is tried first, then `name.<id>-2.ext`, `-3`, ...
+ */
+function planRenames(versions: Map<string, Map<string, ConflictVersion[]>>): Map<string, string> {
+  const taken = new Set<string>();
+  for (const path of versions.keys()) {
+    for (let at = path; at !== '.' && at !== ''; at = posix.dirname(at)) taken.add(at);
+  }
+  const renames = new Map<string, string>();
+  for (const [path, byHash] of versions) {
+    if (byHash.size === 1) continue;
+    const ext = posix.extname(path);
+    const stem = path.slice(0, path.length - ext.length);
+    for (const v of [...byHash.values()].flat()) {
+      let name = `${stem}.${v.streamId}${ext}`;
+      for (let n = 2; taken.has(name); n++) name = `${stem}.${v.streamId}-${n}${ext}`;
+      taken.add(name);
+      renames.set(v.file, name);
+    }
+  }
+  return renames;
+}
+
+async function copyMerged(
+  into: string,
+  versions: Map<string, Map<string, ConflictVersion[]>>,
+  policy: NonNullable<MergeOptions['onConflict']>,
+  renames: Map<string, string>,
+): Promise<void> {
   for (const [path, byHash] of versions) {
     const target = join(into, path);
-    await mkdir(join(target, '..'), { recursive: true });
+    await onDiskAsync('create', dirname(target), () => mkdir(dirname(target), { recursive: true }));
     const groups = [...byHash.values()];
     if (groups.length === 1) {
-      await copyFile(groups[0]![0]!.file, target);
+      await onDiskAsync('write', target, () => copyFile(groups[0]![0]!.file, target));
     } else if (policy === 'rename') {
-      const ext = extname(path);
-      for (const v of groups.flat()) await copyFile(v.file, `${target.slice(0, target.length - ext.length)}.${v.streamId}${ext}`);
+      for (const v of groups.flat()) {
+        const renamed = join(into, renames.get(v.file)!);
+        await onDiskAsync('write', renamed, () => copyFile(v.file, renamed));
+      }
     } else if (typeof policy === 'function') {
-      await writeFile(target, await policy(path, groups.flat()));
+      const content = await policy(path, groups.flat());
+      if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+        throw new InvalidArgumentError(`options.onConflict returned ${typeof content} for ${path}; return a string or a Uint8Array`);
+      }
+      await onDiskAsync('write', target, () => writeFile(target, content));
     }
   }
 }

@@ -15,9 +15,11 @@
  * `ConflictError`; an `AbortSignal` stops it early. Locks are not re-entrant, but independent
  * async tasks of one thread may contend for the same file and queue like threads.
  *
- * **Failure.** Locks a thread holds when it dies are cleared by the thread that watched it
- * (see `watchWorker`); a process killed holding a lock file loses it to the next process at
- * once on the same host, or after `staleMs` across hosts.
+ * **Failure.** What a thread holds or waits for when it dies is undone by the thread that
+ * watched it (see `watchWorker`); a waiter that times out or is aborted undoes its own. A
+ * process killed holding a lock file loses it to the next process at once on the same host, or
+ * after `staleMs` across hosts. Either way the next holder gets `lock.ownerDied === true`: the
+ * file may be half-written, and it is the one to repair it.
  *
  * @example
  * ```ts
@@ -31,12 +33,15 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { Arena } from '../shared/arena.js';
 import { ConflictError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
-import { adopt, claimRegion, type Handle } from '../shared/handle.js';
+import { checkHandle, type Handle } from '../shared/handle.js';
 import { currentToken, onMainThread } from '../shared/thread.js';
-import { integerIn, nonEmptyString, nonNegativeFinite, optionsObject, positiveFinite } from '../shared/validate.js';
-import { startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
+import { callback, filePath, integerIn, nonNegativeFinite, oneOf, optionsObject, positiveFinite } from '../shared/validate.js';
+import { checkWaitOptions, startWait, untilAsync, type WaitOptions } from '../shared/wait.js';
+import { Mutex, type MutexHandle } from '../sync/mutex.js';
 import { onThreadDeath } from '../sync/robust.js';
+import { fileSystemError, onDisk } from './fs-errors.js';
 import { LockTable, tableBytes, type LockMode, type LockTableShape } from './lock-table.js';
 import { ProcessLockBroker, type ProcessLocks } from './process-locks.js';
 
@@ -59,6 +64,8 @@ export interface FileLockManagerOptions {
 
 /** Structured-cloneable description of a {@link FileLockManager}'s thread-level table. */
 export interface FileLockManagerHandle extends Handle<'FileLockManager'>, LockTableShape {
+  /** The table lock: guards claiming and freeing slots. */
+  readonly lock: MutexHandle;
   readonly timeoutMs: number;
   readonly crossProcess: boolean;
 }
@@ -68,12 +75,19 @@ export class FileLock implements AsyncDisposable {
   /** The file's real path. */
   readonly path: string;
   readonly mode: LockMode;
+  /**
+   * True when a holder of this file died holding it for writing (a thread, or another process
+   * killed holding its lock file) and no writer has held it since: the file may be torn. A
+   * `write` holder that sees it is the one to repair it; after it, nobody sees it again.
+   */
+  readonly ownerDied: boolean;
   #release: (() => Promise<void>) | undefined;
 
   /** @internal */
-  constructor(path: string, mode: LockMode, release: () => Promise<void>) {
+  constructor(path: string, mode: LockMode, ownerDied: boolean, release: () => Promise<void>) {
     this.path = path;
     this.mode = mode;
+    this.ownerDied = ownerDied;
     this.#release = release;
   }
 
@@ -99,6 +113,7 @@ export class FileLock implements AsyncDisposable {
 export class FileLockManager {
   readonly #handle: FileLockManagerHandle;
   readonly #table: LockTable;
+  readonly #tableLock: Mutex;
   readonly #processLocks: ProcessLocks;
   readonly #broker: ProcessLockBroker | undefined;
   readonly #held = new Set<FileLock>();
@@ -107,29 +122,24 @@ export class FileLockManager {
 
   /** A manager with its own lock table (main thread). */
   constructor(options?: FileLockManagerOptions) {
-    const o = optionsObject('options', options);
-    const timeoutMs = o.timeoutMs === undefined ? 30_000 : nonNegativeFinite('options.timeoutMs', o.timeoutMs);
-    const staleMs = o.staleMs === undefined ? 10_000 : positiveFinite('options.staleMs', o.staleMs);
-    const shape: LockTableShape = {
-      slots: o.maxFiles === undefined ? 256 : integerIn('options.maxFiles', o.maxFiles, 1, 1 << 16),
-      maxPathBytes: o.maxPathBytes === undefined ? 1024 : integerIn('options.maxPathBytes', o.maxPathBytes, 16, 1 << 16),
-    };
-    if (o.crossProcess !== undefined && typeof o.crossProcess !== 'boolean') throw new InvalidArgumentError('options.crossProcess must be a boolean');
-    const crossProcess = o.crossProcess ?? true;
-    const claim = claimRegion('FileLockManager', tableBytes(shape));
-    this.#handle = claim.fresh ? { ...claim.handle, ...shape, timeoutMs, crossProcess } : (claim.handle as FileLockManagerHandle);
-    this.#table = new LockTable(this.#handle, this.#handle);
-    const remote = adoptedProcessLocks;
-    adoptedProcessLocks = undefined;
-    if (remote !== undefined) {
-      this.#processLocks = remote;
+    const adopted = adopting;
+    adopting = undefined;
+    if (adopted !== undefined) {
+      this.#handle = adopted.handle;
+      this.#processLocks = adopted.processLocks;
     } else {
       if (!onMainThread) throw new InvalidStateError('create a FileLockManager on the main thread; workers get one from a handle (ctx.fileLocks)');
-      const table = this.#table;
-      const broker = new ProcessLockBroker(staleMs);
+      this.#handle = newTable(options);
+      const broker = new ProcessLockBroker(staleMsOf(options));
       this.#broker = broker;
       this.#processLocks = broker;
-      // A worker that dies holding file locks: clear its table entries and drop its process holds.
+    }
+    this.#table = new LockTable(this.#handle, this.#handle);
+    this.#tableLock = Mutex.from(this.#handle.lock);
+    if (this.#broker !== undefined) {
+      const table = this.#table;
+      const broker = this.#broker;
+      // A worker that dies holding or waiting for file locks: undo its table entries and drop its process holds.
       this.#stopRecovery = onThreadDeath((token, deadThread) => table.recover(token) + broker.releaseAllOf(deadThread));
     }
   }
@@ -139,11 +149,14 @@ export class FileLockManager {
    * (the coordinator's services proxy).
    */
   static from(handle: FileLockManagerHandle, processLocks: ProcessLocks): FileLockManager {
-    adoptedProcessLocks = processLocks;
+    const p = optionsObject('processLocks', processLocks);
+    callback('processLocks.acquire', p.acquire!);
+    callback('processLocks.release', p.release!);
+    adopting = { handle: checkTableHandle(handle), processLocks };
     try {
-      return adopt(handle, () => new FileLockManager());
+      return new FileLockManager();
     } finally {
-      adoptedProcessLocks = undefined;
+      adopting = undefined;
     }
   }
 
@@ -160,39 +173,49 @@ export class FileLockManager {
   /**
    * Locks `path` for `mode`, waiting up to `options.timeoutMs` (default: the manager's).
    * @throws ConflictError when it cannot be had in time; InvalidArgumentError for a bad mode,
-   * an empty path, a directory, or a path in a directory that does not exist.
+   * an empty path or one with a NUL, a directory, or a path in a directory that does not exist;
+   * FileSystemError (with `errno` and `path`) when the file system refuses the path.
    */
   async acquireFileLock(path: string, mode: LockMode = 'write', options?: WaitOptions): Promise<FileLock> {
     if (this.#closed) throw new InvalidStateError('this FileLockManager is closed');
-    nonEmptyString('path', path);
-    if (mode !== 'read' && mode !== 'write') throw new InvalidArgumentError(`mode must be 'read' or 'write', got ${JSON.stringify(mode)}`);
+    filePath('path', path);
+    oneOf('mode', mode, LOCK_MODES);
+    checkWaitOptions(options);
     const timeoutMs = options?.timeoutMs ?? this.#handle.timeoutMs;
     const ctx = startWait(`acquireFileLock(${path}, '${mode}')`, { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) });
     const real = resolveFile(path);
     const table = this.#table;
     const bytes = table.encode(real);
-    const slot = table.enter(bytes, await table.tableLock.lockAsync({ timeoutMs }));
-    const leave = async (): Promise<void> => table.leave(slot, await table.tableLock.lockAsync({ timeoutMs: 10_000 }));
+    const tableLock = this.#tableLock;
+    // The table lock is held for microseconds, but a descheduled holder can make it a wait of
+    // its own: it shares the caller's deadline and signal, and runs out as a ConflictError too.
+    const entered = await tableLock.lockAsync({ timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) }).catch((error: unknown) => {
+      throw asConflict(error, real);
+    });
+    const slot = table.enter(bytes, mode, currentToken, entered);
+    // Every way out after `enter` leaves once, so a timed-out or aborted waiter leaves nothing behind.
+    const leave = async (): Promise<void> => table.leave(slot, currentToken, await tableLock.lockAsync(TABLE_LOCK_WAIT));
+    let ownerDied: boolean;
     try {
-      if (mode === 'write') table.writerWaiting(slot, 1);
       try {
         await untilAsync(ctx, () => table.step(slot, mode, currentToken));
       } finally {
-        if (mode === 'write') table.writerWaiting(slot, -1);
+        if (mode === 'write') table.writerDone(slot, currentToken);
       }
+      ownerDied = table.ownerDied(slot, mode);
     } catch (error) {
       await leave();
       throw asConflict(error, real);
     }
     const crossProcess = this.#handle.crossProcess;
     try {
-      if (crossProcess) await this.#processLocks.acquire(real, threadId, Math.max(0, ctx.deadline - Date.now()));
+      if (crossProcess && (await this.#processLocks.acquire(real, threadId, Math.max(0, ctx.deadline - Date.now())))) ownerDied = true;
     } catch (error) {
       table.release(slot, mode, currentToken);
       await leave();
       throw asConflict(error, real);
     }
-    const lock: FileLock = new FileLock(real, mode, async () => {
+    const lock: FileLock = new FileLock(real, mode, ownerDied, async () => {
       this.#held.delete(lock);
       table.release(slot, mode, currentToken);
       await leave();
@@ -211,8 +234,50 @@ export class FileLockManager {
   }
 }
 
-// Hand-off from `from` to the constructor, beside `adopt`'s (one constructor runs at a time).
-let adoptedProcessLocks: ProcessLocks | undefined;
+/** Wait for the table lock when leaving a slot: it is held for microseconds, and a dead holder is recovered. */
+const TABLE_LOCK_WAIT: WaitOptions = { timeoutMs: 10_000 };
+
+const LOCK_MODES: readonly LockMode[] = ['read', 'write'];
+
+// Hand-off from `from` to the constructor (JavaScript runs one constructor at a time per thread).
+let adopting: { readonly handle: FileLockManagerHandle; readonly processLocks: ProcessLocks } | undefined;
+
+function staleMsOf(options: FileLockManagerOptions | undefined): number {
+  const o = optionsObject('options', options);
+  return o.staleMs === undefined ? 10_000 : positiveFinite('options.staleMs', o.staleMs);
+}
+
+/**
+ * A fresh table for `options`: one arena holds the table lock (a real `Mutex`) and the slots,
+ * so the handle carries both in one buffer.
+ */
+function newTable(options: FileLockManagerOptions | undefined): FileLockManagerHandle {
+  const o = optionsObject('options', options);
+  const timeoutMs = o.timeoutMs === undefined ? 30_000 : nonNegativeFinite('options.timeoutMs', o.timeoutMs);
+  staleMsOf(options);
+  const shape: LockTableShape = {
+    slots: o.maxFiles === undefined ? 256 : integerIn('options.maxFiles', o.maxFiles, 1, 1 << 16),
+    maxPathBytes: o.maxPathBytes === undefined ? 1024 : integerIn('options.maxPathBytes', o.maxPathBytes, 16, 1 << 16),
+  };
+  if (o.crossProcess !== undefined && typeof o.crossProcess !== 'boolean') throw new InvalidArgumentError('options.crossProcess must be a boolean');
+  const bytes = tableBytes(shape);
+  const arena = new Arena(MUTEX_BYTES + bytes);
+  const lock = new Mutex({ arena });
+  const region = arena.allocate(bytes);
+  return { kind: 'FileLockManager', ...region, lock: lock.handle, ...shape, timeoutMs, crossProcess: o.crossProcess ?? true };
+}
+
+/** Bytes a `Mutex` takes in an arena (one word, rounded to the arena's 8-byte alignment). */
+const MUTEX_BYTES = 8;
+
+/** Checks a handle from another thread before any view is built on it. */
+function checkTableHandle(handle: FileLockManagerHandle): FileLockManagerHandle {
+  const h = checkHandle<FileLockManagerHandle>(handle, 'FileLockManager');
+  const shape = { slots: integerIn('handle.slots', h.slots, 1, 1 << 16), maxPathBytes: integerIn('handle.maxPathBytes', h.maxPathBytes, 16, 1 << 16) };
+  checkHandle<FileLockManagerHandle>(handle, 'FileLockManager', tableBytes(shape));
+  checkHandle<MutexHandle>(h.lock, 'Mutex');
+  return h;
+}
 
 /**
  * The real path of `path`; for a file that does not exist yet, its real directory + name.
@@ -225,14 +290,15 @@ function resolveFile(path: string): string {
   try {
     real = realpathSync.native(absolute);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(error, 'lock', path);
     try {
       return join(realpathSync.native(dirname(absolute)), basename(absolute));
-    } catch {
+    } catch (inDirectory) {
+      if ((inDirectory as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(inDirectory, 'lock', path);
       throw new InvalidArgumentError(`cannot lock ${path}: its directory does not exist`);
     }
   }
-  if (statSync(real).isDirectory()) throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
+  if (onDisk('lock', real, () => statSync(real)).isDirectory()) throw new InvalidArgumentError(`${path} is a directory; file locks are taken on files`);
   return real;
 }
 

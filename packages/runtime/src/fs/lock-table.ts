@@ -1,20 +1,26 @@
 /**
  * The thread-level half of file locking: a table of reader/writer locks in shared memory,
  * keyed by a file's full real path (stored and compared byte for byte, so two files never
- * share a lock through a hash collision). Every holder's token is recorded, so a dead thread's
- * read or write locks can be cleared ({@link LockTable.recover}).
+ * share a lock through a hash collision). Every holder and every waiter is recorded by thread
+ * token, so everything a dead thread held or waited for can be undone ({@link LockTable.recover}).
  *
- * Layout (Int32 words): `TABLE_LOCK` (a robust Mutex word guarding slot claims), then `slots`
- * slots of {@link SLOT_WORDS} words, then `slots` path areas of `maxPathBytes` bytes.
+ * Layout (Int32 words): `slots` slots of {@link SLOT_WORDS} words, then `slots` path areas of
+ * `maxPathBytes` bytes (rounded up to words). The table lock (a `Mutex` of its own) guards
+ * claiming and freeing slots and adding a thread to one.
  *
- * | slot word | meaning                                                           |
- * | --------- | ----------------------------------------------------------------- |
- * | REFS      | holders + waiters; the slot is free (reusable) at 0                |
- * | PATH_LEN  | byte length of the path in this slot's path area                   |
- * | WRITER    | token of the writing thread, or 0                                  |
- * | WAITING_W | writers waiting: new readers hold back while > 0                   |
- * | SEQ       | bumped on every release; waiters park on it                        |
- * | READER[i] | token of a reading thread, or 0 ({@link MAX_READERS} of them)       |
+ * | slot word  | written by                                | meaning                                           |
+ * | ---------- | ----------------------------------------- | ------------------------------------------------- |
+ * | PATH_LEN   | table-lock holder                         | byte length of the path; 0: the slot is free      |
+ * | WRITER     | the writer (CAS); recovery                | token of the writing thread, or 0                 |
+ * | SEQ        | anyone releasing or stepping back         | bumped on every release; waiters park on it       |
+ * | OWNER_DIED | recovery sets; the next writer clears     | 1: a writer died holding the file                 |
+ * | READER[i]  | the reader (CAS); recovery                | token of a reading thread, or 0 ({@link MAX_READERS}) |
+ * | THREAD[j]  | table-lock holder claims; owner; recovery | a thread in the slot: its token, then its counts  |
+ *
+ * A THREAD entry's counts word packs the thread's *presence* (holds + waits on this file, low 16
+ * bits) and its *waiting writers* (high 16 bits) in one word, so each change is one atomic add
+ * and a thread killed at any instant leaves a consistent entry. Waiting writers hold new readers
+ * back; a slot is free again once no thread is present (and no dead writer is unreported).
  *
  * Readers and writers announce themselves first (a reader fills a READER word, a writer the
  * WRITER word) and then check for the other side, undoing their announcement if it is there.
@@ -25,19 +31,23 @@ import { int32s, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
 import { CapacityError, InvalidArgumentError } from '../shared/errors.js';
 import { Park } from '../shared/wait.js';
-import { Mutex } from '../sync/mutex.js';
 
-const REFS = 0;
-const PATH_LEN = 1;
-const WRITER = 2;
-const WAITING_W = 3;
-const SEQ = 4;
-const READER = 5;
+const PATH_LEN = 0;
+const WRITER = 1;
+const SEQ = 2;
+const OWNER_DIED = 3;
+const READER = 4;
 /** Threads that can hold one file's read lock at once. */
 export const MAX_READERS = 32;
-const SLOT_WORDS = READER + MAX_READERS;
-const TABLE_LOCK = 0;
-const FIRST_SLOT = 2; // word 1 is padding
+const THREAD = READER + MAX_READERS;
+/** Threads that can hold or wait for one file at once. */
+export const MAX_THREADS_PER_FILE = 64;
+const SLOT_WORDS = THREAD + 2 * MAX_THREADS_PER_FILE;
+/** One hold or wait, in a THREAD entry's counts word. */
+const PRESENT = 1;
+/** One waiting writer, in a THREAD entry's counts word. */
+const WRITE_WAIT = 1 << 16;
+const PRESENCE_MASK = 0xffff;
 
 /** Lock modes. */
 export type LockMode = 'read' | 'write';
@@ -50,27 +60,31 @@ export interface LockTableShape {
 
 /** Bytes a table of `shape` occupies. */
 export function tableBytes(shape: LockTableShape): number {
-  return (FIRST_SLOT + shape.slots * SLOT_WORDS) * 4 + shape.slots * Math.ceil(shape.maxPathBytes / 4) * 4;
+  return shape.slots * SLOT_WORDS * 4 + shape.slots * Math.ceil(shape.maxPathBytes / 4) * 4;
 }
 
 const encoder = new TextEncoder();
+
+/** Releases a lock that was taken to call a table method (a `MutexGuard`). */
+export interface TableGuard {
+  unlock(): void;
+}
 
 /** A view of a lock table in shared memory (any thread). */
 export class LockTable {
   readonly #words: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #shape: LockTableShape;
-  readonly #lock: Mutex;
   readonly #pathsAt: number;
+  readonly #stride: number;
 
   constructor(region: Region, shape: LockTableShape) {
     this.#shape = shape;
-    const slotWords = FIRST_SLOT + shape.slots * SLOT_WORDS;
+    const slotWords = shape.slots * SLOT_WORDS;
     this.#words = int32s(region, slotWords);
-    const stride = Math.ceil(shape.maxPathBytes / 4) * 4;
+    this.#stride = Math.ceil(shape.maxPathBytes / 4) * 4;
     this.#pathsAt = slotWords * 4;
-    this.#bytes = new Uint8Array(region.buffer, region.byteOffset, this.#pathsAt + shape.slots * stride);
-    this.#lock = Mutex.from({ kind: 'Mutex', buffer: region.buffer, byteOffset: region.byteOffset + TABLE_LOCK * 4 });
+    this.#bytes = new Uint8Array(region.buffer, region.byteOffset, this.#pathsAt + shape.slots * this.#stride);
   }
 
   /** The path as the table stores it, checked for length. */
@@ -83,45 +97,45 @@ export class LockTable {
   }
 
   /**
-   * Finds or claims the slot for `path` and counts the caller in (REFS + 1). The caller holds
-   * the table lock through `guard`; this releases it.
+   * Finds or claims the slot for `path` and records `token` there as waiting for `mode`. The
+   * caller holds the table lock through `guard`; this releases it. Every `enter` is matched by
+   * one {@link leave} (or, if the thread dies, by {@link recover}).
    */
-  enter(path: Uint8Array, guard: { unlock(): void }): number {
+  enter(path: Uint8Array, mode: LockMode, token: number, guard: TableGuard): number {
     try {
-      let free = -1;
-      for (let s = 0; s < this.#shape.slots; s++) {
-        const base = this.#base(s);
-        const refs = atomics.load(this.#words, base + REFS);
-        if (refs === 0) {
-          if (free < 0) free = s;
-          continue;
-        }
-        if (this.#samePath(s, path)) {
-          atomics.add(this.#words, base + REFS, 1);
-          return s;
-        }
+      const s = this.#slotFor(path);
+      const entry = this.#entryOf(s, token) ?? this.#claimEntry(s, token);
+      if ((atomics.load(this.#words, entry + 1) & PRESENCE_MASK) === PRESENCE_MASK) {
+        throw new CapacityError(`this thread already holds or waits for ${PRESENCE_MASK} locks on one file; release some first`);
       }
-      if (free < 0) throw new CapacityError(`all ${this.#shape.slots} file-lock slots are in use; raise options.maxFiles`);
-      const base = this.#base(free);
-      this.#bytes.set(path, this.#pathAt(free));
-      atomics.store(this.#words, base + PATH_LEN, path.byteLength);
-      atomics.store(this.#words, base + REFS, 1);
-      return free;
+      atomics.add(this.#words, entry + 1, mode === 'write' ? PRESENT + WRITE_WAIT : PRESENT);
+      return s;
     } finally {
       guard.unlock();
     }
   }
 
-  /** The table lock (for {@link enter} and {@link leave}). */
-  get tableLock(): Mutex {
-    return this.#lock;
+  /** `token`'s writer on slot `s` stops waiting (it got the lock or gave up): readers may go on. */
+  writerDone(s: number, token: number): void {
+    const entry = this.#entryOf(s, token);
+    if (entry === undefined) return;
+    atomics.sub(this.#words, entry + 1, WRITE_WAIT);
+    this.#bump(this.#base(s));
   }
 
-  /** Counts the caller out of slot `s` (after release or giving up). */
-  leave(s: number, guard: { unlock(): void }): void {
+  /**
+   * Counts `token` out of slot `s` once (after release or giving up); frees the slot when
+   * nobody is left in it. The caller holds the table lock through `guard`; this releases it.
+   */
+  leave(s: number, token: number, guard: TableGuard): void {
     try {
+      const entry = this.#entryOf(s, token);
+      if (entry === undefined) return;
+      if (atomics.sub(this.#words, entry + 1, PRESENT) === PRESENT) atomics.store(this.#words, entry, 0);
       const base = this.#base(s);
-      if (atomics.sub(this.#words, base + REFS, 1) === 1) atomics.store(this.#words, base + PATH_LEN, 0);
+      // A slot whose dead writer nobody has heard of yet stays keyed to its path, so the next
+      // locker of that file learns it; it is taken back only when the table is otherwise full.
+      if (atomics.load(this.#words, base + OWNER_DIED) === 0 && this.#isEmpty(s)) atomics.store(this.#words, base + PATH_LEN, 0);
     } finally {
       guard.unlock();
     }
@@ -135,11 +149,15 @@ export class LockTable {
     if (mode === 'write') {
       if (atomics.compareExchange(w, base + WRITER, 0, token) === 0) {
         if (this.#readers(base) === 0) return true;
-        // A reader got in first: step back and wait for the readers to leave.
+        // A reader got in first: step back (waking readers that saw us) and wait for the
+        // readers to leave. Park on SEQ as it is after our own bump, or we would wake
+        // ourselves and spin; readers still present after that read will bump it when they go.
         atomics.store(w, base + WRITER, 0);
         this.#bump(base);
+        const after = atomics.load(w, base + SEQ);
+        if (this.#readers(base) !== 0) return new Park(w, base + SEQ, after);
       }
-    } else if (atomics.load(w, base + WRITER) === 0 && atomics.load(w, base + WAITING_W) === 0) {
+    } else if (atomics.load(w, base + WRITER) === 0 && !this.#writersWaiting(s)) {
       for (let r = 0; r < MAX_READERS; r++) {
         if (atomics.compareExchange(w, base + READER + r, 0, token) !== 0) continue;
         if (atomics.load(w, base + WRITER) === 0) return true;
@@ -152,10 +170,15 @@ export class LockTable {
     return new Park(w, base + SEQ, seq);
   }
 
-  /** A writer starts or stops waiting on slot `s` (new readers hold back meanwhile). */
-  writerWaiting(s: number, delta: 1 | -1): void {
-    atomics.add(this.#words, this.#base(s) + WAITING_W, delta);
-    if (delta < 0) this.#bump(this.#base(s));
+  /**
+   * Whether a writer died holding slot `s`'s file since a writer last held it. A new `write`
+   * holder takes the news (the flag clears: it is the one to repair the file); `read` holders
+   * only see it.
+   */
+  ownerDied(s: number, mode: LockMode): boolean {
+    const at = this.#base(s) + OWNER_DIED;
+    if (mode === 'read') return atomics.load(this.#words, at) === 1;
+    return atomics.compareExchange(this.#words, at, 1, 0) === 1;
   }
 
   /** Releases `token`'s `mode` lock on slot `s`; returns whether it held one. */
@@ -171,23 +194,98 @@ export class LockTable {
     return released;
   }
 
-  /** Clears every lock a dead thread's `token` held; returns how many. Repairs REFS too. */
+  /**
+   * Undoes everything a dead thread's `token` held or waited for: its holds are cleared (a
+   * dead writer marks the file owner-died), its waits and presence are dropped. Lock-free: the
+   * dead thread touches nothing any more, and live threads only touch their own entries.
+   * Returns how many holds and waits it undid.
+   */
   recover(token: number): number {
-    let cleared = 0;
+    const w = this.#words;
+    let undone = 0;
     for (let s = 0; s < this.#shape.slots; s++) {
       const base = this.#base(s);
-      let here = 0;
-      if (atomics.compareExchange(this.#words, base + WRITER, token, 0) === token) here++;
+      let held = 0;
+      if (atomics.load(w, base + WRITER) === token) {
+        // Flag first: a writer that gets in the moment WRITER clears must see it.
+        atomics.store(w, base + OWNER_DIED, 1);
+        if (atomics.compareExchange(w, base + WRITER, token, 0) === token) held++;
+      }
       for (let r = 0; r < MAX_READERS; r++) {
-        if (atomics.compareExchange(this.#words, base + READER + r, token, 0) === token) here++;
+        if (atomics.compareExchange(w, base + READER + r, token, 0) === token) held++;
+      }
+      // Presence counts holds and waits alike; a hold is also a cleared word above.
+      let here = held;
+      const entry = this.#entryOf(s, token);
+      if (entry !== undefined) {
+        here = Math.max(held, atomics.load(w, entry + 1) & PRESENCE_MASK);
+        atomics.store(w, entry + 1, 0);
+        atomics.store(w, entry, 0);
       }
       if (here > 0) {
-        atomics.sub(this.#words, base + REFS, here);
         this.#bump(base);
-        cleared += here;
+        undone += here;
       }
     }
-    return cleared;
+    return undone;
+  }
+
+  /** The slot keyed to `path`, or a free one claimed for it. Under the table lock. */
+  #slotFor(path: Uint8Array): number {
+    const w = this.#words;
+    let free = -1;
+    for (let s = 0; s < this.#shape.slots; s++) {
+      if (atomics.load(w, this.#base(s) + PATH_LEN) === 0) {
+        if (free < 0) free = s;
+      } else if (this.#samePath(s, path)) return s;
+    }
+    // Full: take back a slot nobody is in (its dead writer goes unreported, the lesser loss).
+    for (let s = 0; s < this.#shape.slots && free < 0; s++) if (this.#isEmpty(s)) free = s;
+    if (free < 0) {
+      throw new CapacityError(`all ${this.#shape.slots} file-lock slots are in use; raise options.maxFiles`);
+    }
+    const base = this.#base(free);
+    atomics.store(w, base + PATH_LEN, 0);
+    atomics.store(w, base + OWNER_DIED, 0);
+    this.#bytes.set(path, this.#pathAt(free));
+    atomics.store(w, base + PATH_LEN, path.byteLength);
+    return free;
+  }
+
+  /** Word index of `token`'s THREAD entry in slot `s`, if it has one. */
+  #entryOf(s: number, token: number): number | undefined {
+    const first = this.#base(s) + THREAD;
+    for (let j = 0; j < MAX_THREADS_PER_FILE; j++) {
+      if (atomics.load(this.#words, first + 2 * j) === token) return first + 2 * j;
+    }
+    return undefined;
+  }
+
+  /** A free THREAD entry of slot `s`, now `token`'s. Under the table lock (no two claimers). */
+  #claimEntry(s: number, token: number): number {
+    const first = this.#base(s) + THREAD;
+    for (let j = 0; j < MAX_THREADS_PER_FILE; j++) {
+      const at = first + 2 * j;
+      if (atomics.compareExchange(this.#words, at, 0, token) === 0) return at;
+    }
+    throw new CapacityError(`${MAX_THREADS_PER_FILE} threads already hold or wait for this file; use fewer threads on one file`);
+  }
+
+  /** Whether no thread holds or waits for slot `s`. Stable under the table lock. */
+  #isEmpty(s: number): boolean {
+    const first = this.#base(s) + THREAD;
+    for (let j = 0; j < MAX_THREADS_PER_FILE; j++) {
+      if ((atomics.load(this.#words, first + 2 * j + 1) & PRESENCE_MASK) !== 0) return false;
+    }
+    return true;
+  }
+
+  #writersWaiting(s: number): boolean {
+    const first = this.#base(s) + THREAD;
+    for (let j = 0; j < MAX_THREADS_PER_FILE; j++) {
+      if (atomics.load(this.#words, first + 2 * j + 1) >>> 16 !== 0) return true;
+    }
+    return false;
   }
 
   #readers(base: number): number {
@@ -202,11 +300,11 @@ export class LockTable {
   }
 
   #base(s: number): number {
-    return FIRST_SLOT + s * SLOT_WORDS;
+    return s * SLOT_WORDS;
   }
 
   #pathAt(s: number): number {
-    return this.#pathsAt + s * Math.ceil(this.#shape.maxPathBytes / 4) * 4;
+    return this.#pathsAt + s * this.#stride;
   }
 
   #samePath(s: number, path: Uint8Array): boolean {

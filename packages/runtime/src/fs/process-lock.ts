@@ -13,6 +13,8 @@
  * exactly one process wins; the winner re-reads the lock, removes it only if it still holds T,
  * and removes its marker. A reclaimer that dies mid-way leaves a marker whose own staleness is
  * judged the same way (recursively), so no crash can wedge the lock. Two holders cannot result.
+ * Before removing a stale lock the winner leaves `<lock>.owner-died`; whichever process creates
+ * the lock next removes it and learns that the file's previous holder died ({@link ProcessLock.ownerDied}).
  *
  * Waiting for a lock held by another process polls with backoff (processes share no memory to
  * park on); every wait is bounded by a timeout or an AbortSignal. The file operations
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { now } from '../shared/clock.js';
 import { AbortedError, ConflictError } from '../shared/errors.js';
+import { fileSystemError, onDisk } from './fs-errors.js';
 
 /** What a lock file says about its owner. */
 interface OwnerRecord {
@@ -44,6 +47,7 @@ export interface ProcessLockOptions {
 }
 
 const SUFFIX = '.tributary-lock';
+const OWNER_DIED_SUFFIX = '.owner-died';
 const HOST = hostname();
 const MAX_RECLAIM_DEPTH = 4;
 
@@ -131,7 +135,11 @@ function reclaim(path: string, stale: OwnerRecord, mine: OwnerRecord, staleMs: n
     return;
   }
   try {
-    if (readRecord(path)?.token === stale.token) unlinkIfPresent(path);
+    if (readRecord(path)?.token === stale.token) {
+      // Only a lock on a target says anything about the target; a dead reclaimer's marker does not.
+      if (path.endsWith(SUFFIX)) writeFileSync(`${path}${OWNER_DIED_SUFFIX}`, stale.token);
+      unlinkIfPresent(path);
+    }
   } finally {
     unlinkIfPresent(marker);
   }
@@ -213,6 +221,21 @@ export function hasForeignWaiters(target: string, staleMs: number): boolean {
   return waiters(`${target}${SUFFIX}`, staleMs).some((w) => w.record?.pid !== process.pid || w.record.host !== HOST);
 }
 
+/**
+ * Removes the note a reclaimer left for `lockPath`'s next holder; returns whether there was one.
+ * existsSync first: the note is rare, and a failed unlink builds an Error with a stack.
+ */
+function takeOwnerDiedNote(lockPath: string): boolean {
+  const note = `${lockPath}${OWNER_DIED_SUFFIX}`;
+  if (!existsSync(note)) return false;
+  try {
+    unlinkSync(note);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An exclusive lock on a file, held by this process. */
 export class ProcessLock {
   readonly lockPath: string;
@@ -221,10 +244,13 @@ export class ProcessLock {
   #released = false;
   /** Set if the lock file was found taken over (the holder was judged dead). */
   compromised = false;
+  /** True when the previous holder of the lock died holding it: the target may be torn. */
+  readonly ownerDied: boolean;
 
   private constructor(lockPath: string, record: OwnerRecord, staleMs: number) {
     this.lockPath = lockPath;
     this.#record = record;
+    this.ownerDied = takeOwnerDiedNote(lockPath);
     // Refreshed from this (main) thread's timers, so a stream busy with CPU in a worker does
     // not make its lock look stale to other hosts. Unref'd: a held lock alone keeps no process alive.
     this.#refresh = setInterval(() => this.#touch(), Math.max(50, staleMs / 3)).unref();
@@ -236,6 +262,14 @@ export class ProcessLock {
    * until it has had its turn (see {@link hasForeignWaiters}), so no process starves another.
    */
   static async acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
+    try {
+      return await ProcessLock.#acquire(target, options);
+    } catch (error) {
+      throw fileSystemError(error, 'lock', target);
+    }
+  }
+
+  static async #acquire(target: string, options: ProcessLockOptions): Promise<ProcessLock> {
     const lockPath = `${target}${SUFFIX}`;
     const record: OwnerRecord = { token: randomUUID(), pid: process.pid, host: HOST, start: SELF_START, acquiredAt: now() };
     const deadline = now() + options.timeoutMs;
@@ -270,7 +304,7 @@ export class ProcessLock {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#refresh);
-    if (readRecord(this.lockPath)?.token === this.#record.token) unlinkIfPresent(this.lockPath);
+    if (readRecord(this.lockPath)?.token === this.#record.token) onDisk('unlock', this.lockPath, () => unlinkIfPresent(this.lockPath));
   }
 
   #touch(): void {

@@ -8,8 +8,11 @@ import { hasForeignWaiters, ProcessLock } from './process-lock.js';
 
 /** What a thread needs of the process-level locks (the broker, or a Comlink proxy of it). */
 export interface ProcessLocks {
-  /** Holds `path`'s process lock for thread `holder` (waits up to `timeoutMs`). */
-  acquire(path: string, holder: number, timeoutMs: number): Promise<void>;
+  /**
+   * Holds `path`'s process lock for thread `holder` (waits up to `timeoutMs`). Resolves true
+   * when the lock file was taken over from a process that died holding it (told once).
+   */
+  acquire(path: string, holder: number, timeoutMs: number): Promise<boolean>;
   /** Drops one hold of `path` by `holder`. */
   release(path: string, holder: number): Promise<void>;
 }
@@ -20,12 +23,14 @@ interface Entry {
   /** Settles when the entry is dropped (its last holder released). */
   readonly gone: Promise<void>;
   readonly drop: () => void;
+  /** Whether the holder that learns of a dead previous owner has been told already. */
+  ownerDiedTold: boolean;
 }
 
 function newEntry(lock: Promise<ProcessLock>): Entry {
   let drop!: () => void;
   const gone = new Promise<void>((resolve) => (drop = resolve));
-  return { lock, holders: new Map(), gone, drop };
+  return { lock, holders: new Map(), gone, drop, ownerDiedTold: false };
 }
 
 /** Reference-counted process locks for every thread of this process. Main thread only. */
@@ -37,7 +42,7 @@ export class ProcessLockBroker implements ProcessLocks {
     this.#staleMs = staleMs;
   }
 
-  async acquire(path: string, holder: number, timeoutMs: number): Promise<void> {
+  async acquire(path: string, holder: number, timeoutMs: number): Promise<boolean> {
     let entry = this.#entries.get(path);
     // Another process is queued: stop handing the lock file from thread to thread here, let
     // it go when the current holders are done, and queue behind that process.
@@ -52,12 +57,17 @@ export class ProcessLockBroker implements ProcessLocks {
       this.#entries.set(path, entry);
     }
     entry.holders.set(holder, (entry.holders.get(holder) ?? 0) + 1);
+    let lock: ProcessLock;
     try {
-      await entry.lock;
+      lock = await entry.lock;
     } catch (error) {
       await this.release(path, holder);
       throw error;
     }
+    // The first thread of this process to hold the file hears of the dead process, once.
+    if (!lock.ownerDied || entry.ownerDiedTold) return false;
+    entry.ownerDiedTold = true;
+    return true;
   }
 
   async release(path: string, holder: number): Promise<void> {

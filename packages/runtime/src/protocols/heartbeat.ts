@@ -21,7 +21,7 @@ import * as atomics from '../shared/atomics.js';
 import { instantOf, now, offsetFrom } from '../shared/clock.js';
 import { CapacityError, InvalidArgumentError } from '../shared/errors.js';
 import { checkHandle, type Handle } from '../shared/handle.js';
-import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { callback, nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 
 /** What the guardian is told about a stuck stream. */
 export interface GuardianRequest {
@@ -155,18 +155,22 @@ export class HeartbeatProtocol {
 
   /** Epoch ms of `streamId`'s last beat, if any. */
   lastHeartbeat(streamId: string): number | undefined {
+    nonEmptyString('streamId', streamId);
     return this.#watched.get(streamId)?.probe();
   }
 
   /** Watches a stream whose beats live elsewhere (the coordinator's run memory). */
   watch(streamId: string, probe: HeartbeatProbe, details: () => unknown = () => undefined): void {
     nonEmptyString('streamId', streamId);
+    callback('probe', probe);
+    callback('details', details);
     this.#watched.set(streamId, { probe, details, reported: undefined, since: 0 });
     this.#timer?.ref();
   }
 
   /** Stops watching a stream. */
   unwatch(streamId: string): void {
+    nonEmptyString('streamId', streamId);
     this.#watched.delete(streamId);
     if (this.#watched.size === 0) this.#timer?.unref();
   }

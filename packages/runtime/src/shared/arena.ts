@@ -5,7 +5,7 @@
  * (`{ buffer, byteOffset }`), which is structured-cloneable: the worker sees the same memory.
  */
 import { CapacityError } from './errors.js';
-import { positiveInteger } from './validate.js';
+import { integerIn, positiveInteger } from './validate.js';
 
 /** Where a primitive's words live. Structured-cloneable. */
 export interface Region {
@@ -37,6 +37,7 @@ export class Arena {
    * @throws CapacityError when the arena is full.
    */
   allocate(byteLength: number): Region {
+    integerIn('byteLength', byteLength, 0, Number.MAX_SAFE_INTEGER);
     const byteOffset = this.#next;
     const end = byteOffset + Math.ceil(byteLength / 8) * 8;
     if (end > this.buffer.byteLength) {

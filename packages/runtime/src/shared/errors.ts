@@ -19,7 +19,8 @@ export type TributaryErrorCode =
   | 'ERR_TRIBUTARY_MERGE_CONFLICT'
   | 'ERR_TRIBUTARY_STREAM'
   | 'ERR_TRIBUTARY_DEADLOCK'
-  | 'ERR_TRIBUTARY_CALLBACK';
+  | 'ERR_TRIBUTARY_CALLBACK'
+  | 'ERR_TRIBUTARY_FILE_SYSTEM';
 
 /** Base class of every error Tributary throws on purpose. */
 export class TributaryError extends Error {
@@ -148,5 +149,23 @@ export class DeadlockError extends TributaryError {
 export class CallbackError extends TributaryError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_TRIBUTARY_CALLBACK', message, options);
+  }
+}
+
+/**
+ * A file-system call failed (a path through a file, a name too long, no permission, a full
+ * disk, ...). Carries the operating system's `errno` code (`'ENOTDIR'`, `'EACCES'`, ...) and the
+ * path it failed on; the original error is the `cause`.
+ */
+export class FileSystemError extends TributaryError {
+  /** The system error code, e.g. `'ENAMETOOLONG'`. */
+  readonly errno: string;
+  /** The path the failing call was given. */
+  readonly path: string;
+
+  constructor(errno: string, path: string, message: string, options?: ErrorOptions) {
+    super('ERR_TRIBUTARY_FILE_SYSTEM', message, options);
+    this.errno = errno;
+    this.path = path;
   }
 }

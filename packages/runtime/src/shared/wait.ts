@@ -14,7 +14,7 @@ import { now } from './clock.js';
 import { AbortedError, InvalidStateError, TimeoutError } from './errors.js';
 import { onMainThread } from './thread.js';
 import { isTracing, traceNow, traceSpan } from './trace.js';
-import { nonNegativeFinite, optionalSignal } from './validate.js';
+import { nonNegativeFinite, optionalSignal, optionsObject } from './validate.js';
 
 /** Options every blocking or asynchronous wait of Tributary accepts. */
 export interface WaitOptions {
@@ -51,6 +51,7 @@ export type ParkOutcome = typeof WOKEN | typeof TIMED_OUT | typeof ABORTED;
  */
 export function checkWaitOptions(options: WaitOptions | undefined): void {
   if (options === undefined) return;
+  optionsObject('options', options);
   if (options.timeoutMs !== undefined) nonNegativeFinite('options.timeoutMs', options.timeoutMs);
   optionalSignal('options.signal', options.signal);
 }

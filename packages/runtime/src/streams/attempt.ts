@@ -72,9 +72,16 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
   );
 }
 
-/** A clone failure is the caller's input, not the stream: say so. */
+/** A clone failure is the caller's input or the stream's result, not a stream error: say which. */
 function startError(spec: CheckedSpec, error: unknown): unknown {
-  if ((error as Error | undefined)?.name !== 'DataCloneError') return error;
+  // The worker entry never throws: a rejection that is no Error is Piscina failing to post
+  // the stream's outcome back (what the stream returned or threw cannot be cloned).
+  if (!(error instanceof Error)) {
+    return new StreamError(
+      `stream ${spec.id} returned (or threw) a value that cannot be sent back from its worker thread; return structured-cloneable data (plain objects, arrays, typed arrays, Maps, ...), not functions, symbols or class instances with methods`,
+    );
+  }
+  if (error.name !== 'DataCloneError') return error;
   return new InvalidArgumentError(
     `stream ${spec.id}'s input cannot be sent to a worker thread (${(error as Error).message}); pass structured-cloneable data`,
     { cause: error },

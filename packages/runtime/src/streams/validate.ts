@@ -3,17 +3,14 @@ import type { TransferListItem } from 'node:worker_threads';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../shared/errors.js';
-import { nonNegativeFinite, optionalSignal, positiveFinite } from '../shared/validate.js';
+import { nonNegativeFinite, oneOf, optionalSignal, positiveFinite } from '../shared/validate.js';
 import { CONVERGENCE_TYPES, type ConvergenceType } from './convergence/index.js';
 import { movedInput } from './transfer.js';
 import type { StreamSpec } from './types.js';
 
 /** A checked convergence type. */
 export function convergenceType(name: string, value: unknown): ConvergenceType {
-  if (!(CONVERGENCE_TYPES as readonly unknown[]).includes(value)) {
-    throw new InvalidArgumentError(`${name} must be one of ${CONVERGENCE_TYPES.join(', ')}, got ${String(value)}`);
-  }
-  return value as ConvergenceType;
+  return oneOf(name, value, CONVERGENCE_TYPES);
 }
 
 /** A stream spec after checking, with its module as an absolute URL. */

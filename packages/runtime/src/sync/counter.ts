@@ -6,6 +6,7 @@
 import { int64s, type Placement } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
+import { int64 } from '../shared/validate.js';
 
 /** Structured-cloneable description of a {@link Counter}. */
 export type CounterHandle = Handle<'Counter'>;
@@ -22,7 +23,7 @@ export class Counter {
     const { handle, fresh } = claimRegion('Counter', 8, options);
     this.#handle = handle;
     this.#view = int64s(handle, 1);
-    if (fresh) atomics.store(this.#view, VALUE, BigInt(initial));
+    if (fresh) atomics.store(this.#view, VALUE, int64('initial', initial));
   }
 
   /** Rebuilds, in this thread, the counter that `handle` describes. */
@@ -42,18 +43,18 @@ export class Counter {
 
   /** Sets the value. */
   set(value: bigint | number): void {
-    atomics.store(this.#view, VALUE, BigInt(value));
+    atomics.store(this.#view, VALUE, int64('value', value));
   }
 
   /** Adds `delta` (may be negative) and returns the new value. */
   add(delta: bigint | number = 1n): bigint {
-    const d = BigInt(delta);
+    const d = int64('delta', delta);
     return atomics.add(this.#view, VALUE, d) + d;
   }
 
   /** Sets the value to `next` only if it is `expected`; returns whether it did. */
   compareAndSet(expected: bigint | number, next: bigint | number): boolean {
-    const e = BigInt(expected);
-    return atomics.compareExchange(this.#view, VALUE, e, BigInt(next)) === e;
+    const e = int64('expected', expected);
+    return atomics.compareExchange(this.#view, VALUE, e, int64('next', next)) === e;
   }
 }

@@ -31,6 +31,7 @@ import { checkWaitOptions, startWait, untilAsync, untilSync, Park, type WaitOpti
 import * as atomics from '../shared/atomics.js';
 import * as raw from './raw/mutex.js';
 import { registerRobustWord } from './robust.js';
+import { callback } from '../shared/validate.js';
 
 /** Structured-cloneable description of a {@link Mutex}. */
 export type MutexHandle = Handle<'Mutex'>;
@@ -127,12 +128,14 @@ export class Mutex {
 
   /** Runs `fn` holding the lock (blocking acquire), releasing it however `fn` ends. */
   withLock<T>(fn: (guard: MutexGuard) => T, options?: WaitOptions): T {
+    callback('fn', fn);
     using guard = this.lock(options);
     return fn(guard);
   }
 
   /** Runs `fn` holding the lock (asynchronous acquire), releasing it however `fn` ends. */
   async withLockAsync<T>(fn: (guard: MutexGuard) => T | Promise<T>, options?: WaitOptions): Promise<T> {
+    callback('fn', fn);
     using guard = await this.lockAsync(options);
     return await fn(guard);
   }
