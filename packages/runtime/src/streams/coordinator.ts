@@ -43,7 +43,7 @@ import type { RestartBudget, Supervision } from './supervisor.js';
 import { rebuildError } from './task.js';
 import { Tracer, type TraceDocument } from './tracer.js';
 import type { ConvergenceOptions, ExecuteOptions, StreamOptions, StreamResult, StreamSpec } from './types.js';
-import { checkSpecs, convergenceType, intervalMs, runSignal, timeout } from './validate.js';
+import { checkSpecs, convergenceType, intervalMs, runSignal } from './validate.js';
 
 /** Options of a {@link StreamCoordinator}. */
 export interface CoordinatorOptions {
@@ -272,7 +272,7 @@ export class StreamCoordinator implements AsyncDisposable {
     const forward = (): void => controller.abort(signal?.reason);
     if (signal?.aborted === true) forward();
     else signal?.addEventListener('abort', forward, { once: true });
-    const timeoutMs = options.timeoutMs === undefined ? undefined : timeout('options.timeoutMs', options.timeoutMs);
+    const timeoutMs = options.timeoutMs === undefined ? undefined : positiveFinite('options.timeoutMs', options.timeoutMs);
     const timer =
       timeoutMs === undefined
         ? undefined
@@ -320,7 +320,7 @@ export class StreamCoordinator implements AsyncDisposable {
     const specs = checkSpecs(streams);
     const type = o.convergenceType === undefined ? this.#convergence.type : convergenceType('options.convergenceType', o.convergenceType);
     const signal = runSignal(o.signal);
-    const timeoutMs = o.timeoutMs === undefined ? undefined : timeout('options.timeoutMs', o.timeoutMs);
+    const timeoutMs = o.timeoutMs === undefined ? undefined : positiveFinite('options.timeoutMs', o.timeoutMs);
     // A warm-up or a single run() is not the caller's run: callbacks do not hear of it. A
     // callback is typed for the configured convergence type: a run of another type skips it.
     const callback = warmUp || !convergent || type !== this.#convergence.type ? undefined : this.#convergence.callback;

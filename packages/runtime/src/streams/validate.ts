@@ -45,7 +45,7 @@ export function checkSpecs(streams: unknown): CheckedSpec[] {
     if (spec.export !== undefined && (typeof spec.export !== 'string' || spec.export === '')) {
       throw new InvalidArgumentError(`streams[${i}].export must be a non-empty string`);
     }
-    const timeoutMs = spec.timeoutMs === undefined ? undefined : timeout(`streams[${i}].timeoutMs`, spec.timeoutMs);
+    const timeoutMs = spec.timeoutMs === undefined ? undefined : positiveFinite(`streams[${i}].timeoutMs`, spec.timeoutMs);
     const { input, transfer } = movedInput(`streams[${i}]`, spec.input, spec.transfer);
     return { id: spec.id, task: moduleHref(i, spec.task), exportName: spec.export, input, durationMs, timeoutMs, transfer };
   });
@@ -69,14 +69,4 @@ export function intervalMs(value: unknown): number {
 /** Checks an optional run signal. */
 export function runSignal(value: unknown): AbortSignal | undefined {
   return optionalSignal('options.signal', value);
-}
-
-/** Longest delay a Node timer honours (longer ones fire after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Checks a time budget: a positive number of ms a timer can count. */
-export function timeout(name: string, value: unknown): number {
-  const ms = positiveFinite(name, value);
-  if (ms > MAX_TIMER_MS) throw new InvalidArgumentError(`${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${ms}`);
-  return ms;
 }

@@ -46,9 +46,10 @@ async function runAttempt(task: StreamTask): Promise<{ outcome: StreamOutcome; t
       directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
-        // Read on first use only: the services channel opens lazily.
-        get processLocks() {
-          return services.remote.processLocks;
+        // A plain object over the remote one: the services channel opens on the first call only.
+        processLocks: {
+          acquire: (path, holder, timeoutMs) => services.remote.processLocks.acquire(path, holder, timeoutMs),
+          release: (path, holder) => services.remote.processLocks.release(path, holder),
         },
       },
     });
