@@ -27,6 +27,30 @@ describe('pool options', () => {
   });
 });
 
+describe('maxStreamsPerThread', () => {
+  it('recycles a thread after N attempts without losing any result', async () => {
+    const coordinator = track(new StreamCoordinator({ maxThreads: 1, maxStreamsPerThread: 2 }));
+    const results = await coordinator.executeParallel(Array.from({ length: 7 }, (_, i) => ({ id: `e${i}`, task: streamModule('echo.mjs'), input: i })));
+    expect(results.map((r) => r.status)).toEqual(Array(7).fill('complete'));
+    expect(results.map((r) => (r.value as { input: number }).input)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const perThread = new Map<number, number>();
+    for (const r of results) {
+      const thread = (r.value as { threadId: number }).threadId;
+      perThread.set(thread, (perThread.get(thread) ?? 0) + 1);
+    }
+    // The warm thread may have run one warm-up attempt first, so the first thread runs 1 or 2.
+    expect(Math.max(...perThread.values())).toBeLessThanOrEqual(2);
+    expect(perThread.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a retiring thread still moves its result back', async () => {
+    const coordinator = track(new StreamCoordinator({ maxThreads: 1, maxStreamsPerThread: 1 }));
+    const value = await coordinator.run<{ bytes: Uint8Array }>({ id: 'make', task: streamModule('make-buffer.mjs'), input: { size: 1 << 20 } });
+    expect(value.bytes.byteLength).toBe(1 << 20);
+    expect(value.bytes[12345]).toBe(12345 % 251);
+  });
+});
+
 describe('metrics()', () => {
   it('counts completed attempts and reports run and queue-wait times', async () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 1 }));

@@ -21,6 +21,8 @@ export interface AttemptEnv {
   readonly parkBeatMs: number | undefined;
   /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
   readonly directoryFor: (id: string) => string | undefined;
+  /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
+  readonly retireAfter: number | undefined;
 }
 
 /** One attempt to start. */
@@ -60,6 +62,7 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
       directory: env.directoryFor(spec.id),
       trace: env.trace,
       parkBeatMs: env.parkBeatMs,
+      retireAfter: env.retireAfter,
     };
   } catch (error) {
     const reason = new StreamError(`stream ${spec.id} could not start: ${(error as Error).message}`, { cause: error });

@@ -38,6 +38,7 @@ import { StreamRegistry, type StreamRegistryView } from './registry.js';
 import { Run, type RunStats } from './run.js';
 import type { RunRuntime } from './run-settings.js';
 import { Scheduler } from './scheduler.js';
+import { isRetiredOutcome, retiredAddress } from './retire.js';
 import { addressOf, isServicesRequest } from './services.js';
 import type { RestartBudget, Supervision } from './supervisor.js';
 import { rebuildError } from './task.js';
@@ -78,6 +79,11 @@ export interface CoordinatorOptions {
   readonly fileLocks?: FileLockManagerOptions;
   /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. */
   readonly isolation?: boolean | { readonly root?: string };
+  /**
+   * Recycles a thread after it has run this many stream attempts (a stream that leaks memory or
+   * global state cannot pile it up). Default: threads are never recycled.
+   */
+  readonly maxStreamsPerThread?: number;
   /** Node's heap and stack limits for each stream thread (`maxOldGenerationSizeMb`, ...). Default: Node's. */
   readonly resourceLimits?: ResourceLimits;
   /** The environment stream threads see (`process.env` there). Default: a copy of this process's. */
@@ -121,6 +127,7 @@ export class StreamCoordinator implements AsyncDisposable {
   #closed = false;
   readonly #tracer: Tracer | undefined;
   readonly #maxThreads: number;
+  readonly #retireAfter: number | undefined;
 
   constructor(options?: CoordinatorOptions) {
     const o = optionsObject('options', options);
@@ -135,6 +142,7 @@ export class StreamCoordinator implements AsyncDisposable {
     this.fileLocks = new FileLockManager(o.fileLocks);
     this.isolation = isolation(o.isolation);
     this.#tracer = o.trace === true ? new Tracer() : undefined;
+    this.#retireAfter = o.maxStreamsPerThread === undefined ? undefined : positiveInteger('options.maxStreamsPerThread', o.maxStreamsPerThread);
     this.#maxThreads = maxThreads;
     this.registry = this.#registry;
     // Piscina may start the spares; the scheduler decides when (Piscina's own queue stays empty).
@@ -149,6 +157,11 @@ export class StreamCoordinator implements AsyncDisposable {
     });
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
+      if (isRetiredOutcome(message)) {
+        const address = retiredAddress(message);
+        this.#runs.get(address.run)?.retired(address, message.outcome);
+        return;
+      }
       if (!isServicesRequest(message)) return;
       const run = this.#runs.get(addressOf(message).run);
       if (run === undefined) message.port.close();
@@ -351,6 +364,7 @@ export class StreamCoordinator implements AsyncDisposable {
       tracer: this.#tracer,
       // Warm-up streams write nothing: they get no directory, so later merges never see them.
       directoryFor: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
+      retireAfter: this.#retireAfter,
       // A stream's grants end with its attempt, however it ended.
       releaseHoldings: (id) => this.resources?.releaseResources(id),
     };

@@ -17,6 +17,8 @@ export interface RunRuntime {
   readonly tracer: Tracer | undefined;
   /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
   readonly directoryFor: (id: string) => string | undefined;
+  /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
+  readonly retireAfter: number | undefined;
   /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
   readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
 }

@@ -78,6 +78,8 @@ export class Run implements ScheduledRun {
   #runTimer: NodeJS.Timeout | undefined;
   #deadlock: StreamErrorInfo | undefined;
   #callbackError: CallbackError | undefined;
+  /** Last outcomes of retiring threads, by `index:attempt`, until their attempt's pool call ends. */
+  readonly #lastWords = new Map<string, StreamOutcome>();
   #resolve!: (results: StreamResult[]) => void;
   #reject!: (error: Error) => void;
 
@@ -125,6 +127,7 @@ export class Run implements ScheduledRun {
       trace: runtime.tracer !== undefined,
       parkBeatMs: this.#supervisor?.parkBeatMs,
       directoryFor: runtime.directoryFor,
+      retireAfter: runtime.retireAfter,
     };
   }
 
@@ -163,6 +166,11 @@ export class Run implements ScheduledRun {
   /** Serves a stream attempt's services channel (it asked through the pool). */
   serve(request: ServicesRequest): void {
     serve(request, (address) => this.#servicesFor(address), this.#ports);
+  }
+
+  /** A retiring thread's last outcome (it arrives before Piscina fails the task of the exited thread). */
+  retired(address: ServicesAddress, outcome: StreamOutcome): void {
+    if (address.run === this.id) this.#lastWords.set(`${address.index}:${address.attempt}`, outcome);
   }
 
   /** The scheduler found every running stream waiting at this run's barrier with no thread left. */
@@ -217,8 +225,11 @@ export class Run implements ScheduledRun {
     }
     const signal = s.controller?.signal;
     void startAttempt(this.#env, { spec: s.spec, index: s.index, attempt, resume: s.details, signal }).then((outcome) => {
+      const key = `${s.index}:${attempt}`;
+      const last = this.#lastWords.get(key);
+      this.#lastWords.delete(key);
       this.#runtime.scheduler.finished(job);
-      this.#finish(s, attempt, outcome);
+      this.#finish(s, attempt, last ?? outcome);
     });
   }
 

@@ -44,6 +44,8 @@ export interface StreamTask {
   readonly trace: boolean;
   /** Under heartbeat supervision: beat at least this often while parked in a wait. */
   readonly parkBeatMs: number | undefined;
+  /** End the thread once it has run this many attempts (`maxStreamsPerThread`). */
+  readonly retireAfter: number | undefined;
 }
 
 /** How an attempt ended, as the worker reports it. */

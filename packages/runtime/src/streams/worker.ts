@@ -15,14 +15,21 @@ import { loadStreamFunction } from './loader.js';
 import { StreamParkObserver } from './park-observer.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
+import { retire } from './retire.js';
 import { movedOutcome } from './transfer.js';
 import { errorInfo, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
+
+/** Attempts this thread has run (for `maxStreamsPerThread`). */
+let attemptsHere = 0;
 
 /** Runs one stream attempt; never throws (the outcome says how it went). */
 export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
   if (task.trace) startTracing(threadId);
   const { outcome, transfer } = await runAttempt(task);
   const reported = task.trace ? { ...outcome, trace: stopTracing() } : outcome;
+  if (task.retireAfter !== undefined && ++attemptsHere >= task.retireAfter) {
+    retire({ run: task.runId, index: task.index, attempt: task.attempt }, reported, transfer);
+  }
   // What the stream marked with ctx.transfer() is moved back, not copied.
   return transfer === undefined ? reported : movedOutcome(reported, transfer);
 }
