@@ -23,7 +23,7 @@ export interface PoolOptions {
 /** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
 export function createStreamPool(options: PoolOptions): Piscina {
   const pool = new Piscina({
-    filename: new URL('./worker.js', import.meta.url).href,
+    filename: new URL('./worker-entry.cjs', import.meta.url).href,
     maxThreads: options.maxThreads,
     minThreads: options.minThreads,
     idleTimeout: options.idleTimeoutMs,
