@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { table, wrap, MAX_TABLE_WIDTH } from '../report.js';
 import { createProgress } from '../progress.js';
-import { UsageError, type BenchDefinition } from './define.js';
+import { UsageError, type BenchDefinition, type ThreadCount } from './define.js';
 import { describeEnvironment, environment } from './env.js';
 import { measureBench, resolveThreads } from './engine.js';
 import { gateBench, type GateRow } from './gate.js';
@@ -25,6 +25,7 @@ const OPTIONS = {
   filter: { type: 'string' },
   rounds: { type: 'string' },
   warmup: { type: 'string' },
+  threads: { type: 'string' },
   json: { type: 'string' },
   bmf: { type: 'string' },
   gab: { type: 'string' },
@@ -56,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === 'check' && values.baseline === undefined) throw new UsageError('check needs --baseline FILE (it is written when missing)');
     if (command === 'run' && (values.baseline !== undefined || values.update || values.absolute)) throw new UsageError('--baseline, --update and --absolute belong to check');
     const loaded = filterBenches(await Promise.all(benchFiles(positionals).map(loadBench)), values.filter);
-    const overrides = { rounds: count('rounds', values.rounds, 2), warmup: count('warmup', values.warmup, 0) };
+    const overrides = { rounds: count('rounds', values.rounds, 2), warmup: count('warmup', values.warmup, 0), threads: threadList(values.threads) };
     const benches = loaded.map((l) => ({ ...l, bench: { ...l.bench, ...definedOnly(overrides) } }));
     return command === 'run' ? await run(benches, values) : await check(benches, values);
   } catch (error) {
@@ -203,7 +204,17 @@ function count(name: string, value: string | undefined, min: number): number | u
   return n;
 }
 
-function definedOnly(o: Partial<Pick<BenchDefinition, 'rounds' | 'warmup'>>): Partial<BenchDefinition> {
+/** `--threads 1,2,max` as a thread-count list. */
+function threadList(value: string | undefined): ThreadCount[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((t) => (t.trim() === 'max' ? 'max' : Number(t)));
+  if (list.length === 0 || !list.every((t) => t === 'max' || (Number.isInteger(t) && t > 0))) {
+    throw new UsageError(`--threads must be a comma-separated list of positive integers or max, got ${value}`);
+  }
+  return list;
+}
+
+function definedOnly(o: Partial<Pick<BenchDefinition, 'rounds' | 'warmup' | 'threads'>>): Partial<BenchDefinition> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 

@@ -15,6 +15,7 @@ Options (run, check):
   --filter WORDS     only benches whose name contains one of the comma-separated words
   --rounds N         timed rounds per thread count (overrides the bench's own)
   --warmup N         untimed warm-up rounds (overrides the bench's own)
+  --threads LIST     thread counts, e.g. 1,2,max (overrides the bench's own)
   --json FILE        full results, versioned schema with raw samples
   --bmf FILE         Bencher Metric Format
   --gab FILE         github-action-benchmark customSmallerIsBetter JSON

@@ -27,7 +27,13 @@ export function benchFiles(files: readonly string[], cwd = process.cwd()): strin
 /** Imports `file` and checks that its default export came from `defineBench`. */
 export async function loadBench(file: string): Promise<LoadedBench> {
   if (!existsSync(file)) throw new UsageError(`bench file ${file} does not exist`);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: Partial<BenchDefinition> };
+  let mod: { default?: Partial<BenchDefinition> };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as typeof mod;
+  } catch (error) {
+    if (error instanceof UsageError) throw error; // defineBench refused its options
+    throw new UsageError(`bench file ${file} could not be loaded: ${(error as Error).message}`);
+  }
   const bench = mod.default;
   if (bench?.kind !== 'tributary-bench') throw new UsageError(`${file}: the default export must be defineBench({ ... }) from '@tributary/bench'`);
   return { bench: bench as BenchDefinition, file, taskHref: taskHref(bench.task!, file) };
