@@ -3,8 +3,8 @@
  * of the runs: one run on a 2-core machine is too noisy to quote or to gate on.
  */
 import { availableParallelism } from 'node:os';
-import { median } from './measure.js';
 import { createProgress } from './progress.js';
+import { median } from './stats/index.js';
 import type { Comparison, Suite } from './types.js';
 
 /** How suites are run. */
