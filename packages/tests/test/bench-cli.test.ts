@@ -48,7 +48,7 @@ beforeAll(async () => {
   const fixtures = fileURLToPath(fixture('bench/'));
   for (const f of await readdir(fixtures)) await copyFile(join(fixtures, f), join(project, f));
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'bench-user', private: true, type: 'module' }));
-  const installed = await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project);
+  const installed = await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project);
   expect(installed.code, `npm install: ${installed.stderr}`).toBe(0);
 }, 300_000);
 
