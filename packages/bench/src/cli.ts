@@ -1,19 +1,7 @@
 /** Shared command-line handling of the bench package's entry points. */
 import { InvalidArgumentError } from '@tributary/runtime';
 import { num, table } from './report.js';
-import { suites } from './suites/index.js';
-import type { Comparison, Suite } from './types.js';
-
-/** Suites whose names contain one of the comma-separated `filter` words (all when undefined). */
-export function selectSuites(filter: string | undefined): Suite[] {
-  if (filter === undefined) return [...suites];
-  const words = filter.split(',').map((w) => w.trim()).filter(Boolean);
-  const picked = suites.filter((s) => words.some((w) => s.name.includes(w)));
-  if (picked.length === 0) {
-    throw new InvalidArgumentError(`--filter ${filter} matches no suite; suites are: ${suites.map((s) => s.name).join(', ')}`);
-  }
-  return picked;
-}
+import type { Comparison } from './types.js';
 
 /** A positive integer option. */
 export function positiveOption(name: string, value: string | undefined, fallback: number): number {

@@ -1,4 +1,4 @@
-/** Worker side of the benchmark gang: waits for a command, runs the op, reports done. */
+/** Worker side of the benchmark gang: waits for a new command, runs the op once, acknowledges it. */
 import { workerData } from 'node:worker_threads';
 import {
   Barrier,
@@ -14,9 +14,9 @@ import {
 } from '@tributary/runtime';
 import { rawBarrierWait } from './baselines/raw-barrier.js';
 import { rawLock, rawUnlock } from './baselines/raw-futex.js';
-import { COMMAND, DONE, IDLE_LIMIT_MS, ITERATIONS, OP, OPS, STOP, type GangData, type GangOp } from './gang.js';
+import { ACK, COMMAND, DONE, IDLE_LIMIT_MS, ITERATIONS, OP, OPS, STOP, type GangData, type GangOp } from './gang.js';
 
-const { control, shared, parties } = workerData as GangData;
+const { control, shared, parties, index } = workerData as GangData;
 const c = new Int32Array(control);
 const data = new Int32Array(shared.data as SharedArrayBuffer);
 const rawWords = new Int32Array(shared.raw as SharedArrayBuffer);
@@ -81,13 +81,32 @@ const ops: Record<GangOp, (n: number) => void> = {
   },
 };
 
+/**
+ * Waits until COMMAND differs from `last`, the round this worker last ran. The condition is
+ * re-checked after every wake: a notify can arrive late (the main thread bumps COMMAND, this
+ * worker sees the new value without sleeping, runs the round, then sleeps again and receives
+ * that round's notify), and such a wake must not run the same round twice. Returns undefined
+ * after IDLE_LIMIT_MS without a new command (the gang was abandoned).
+ */
+function nextCommand(last: number): number | undefined {
+  const deadline = performance.now() + IDLE_LIMIT_MS;
+  for (;;) {
+    const command = Atomics.load(c, COMMAND);
+    if (command !== last) return command;
+    const left = deadline - performance.now();
+    if (left <= 0) return undefined;
+    Atomics.wait(c, COMMAND, last, left);
+  }
+}
+
 // Start from the initial command value: a round posted before this worker started still runs.
-let seen = 0;
+let last = 0;
 for (;;) {
-  if (Atomics.wait(c, COMMAND, seen, IDLE_LIMIT_MS) === 'timed-out') break;
-  seen = Atomics.load(c, COMMAND);
-  if (seen === STOP) break;
+  const command = nextCommand(last);
+  if (command === undefined || command === STOP) break;
   ops[OPS[Atomics.load(c, OP)]!](Atomics.load(c, ITERATIONS));
+  last = command;
+  Atomics.store(c, ACK + index, command);
   Atomics.add(c, DONE, 1);
   Atomics.notify(c, DONE);
 }

@@ -1,5 +1,6 @@
 /** Runs tinybench over batched tasks and returns the median cost of one operation of each. */
 import { Bench } from 'tinybench';
+import { median } from './stats/index.js';
 
 /** A task: `fn` performs `opsPerCall` operations per call. */
 export interface BatchTask {
@@ -11,11 +12,11 @@ export interface BatchTask {
 }
 
 /**
- * Times every task in one tinybench run and returns nanoseconds per operation (median of the
- * samples), in task order. Batching keeps timer overhead out of nanosecond-scale operations.
+ * Times every task in rotated tinybench rounds and returns nanoseconds per operation (median
+ * of the samples), in task order. Batching keeps timer overhead out of nanosecond-scale operations.
  */
 export async function nsPerOp(tasks: readonly BatchTask[], timeMs: number): Promise<number[]> {
-  const medians = await medianMs(tasks, { time: timeMs, warmupTime: Math.max(20, timeMs / 4) });
+  const medians = await medianMs(tasks, { time: timeMs, warmupTime: Math.max(50, timeMs / 4) });
   return medians.map((ms, i) => (ms * 1e6) / tasks[i]!.opsPerCall);
 }
 
@@ -27,23 +28,38 @@ export async function msPerRun(tasks: readonly Omit<BatchTask, 'opsPerCall'>[], 
   return medianMs(tasks, { time: 0, iterations: samples, warmupTime: 0, warmupIterations: Math.max(1, Math.ceil(samples / 10)) });
 }
 
+/** Rounds each measurement is split into; task order rotates between rounds. */
+const ROUNDS = 5;
+
+/**
+ * Medians of tinybench's p50 per task over {@link ROUNDS} short runs, the task order rotated
+ * each round: tinybench times one task after another, so a burst of load from elsewhere on the
+ * machine would otherwise land on one side of a same-run ratio only.
+ */
 async function medianMs(
   tasks: readonly Omit<BatchTask, 'opsPerCall'>[],
   options: { time: number; iterations?: number; warmupTime: number; warmupIterations?: number },
 ): Promise<number[]> {
-  const bench = new Bench({ ...options, throws: true });
-  for (const t of tasks) bench.add(t.name, t.fn, { async: t.async ?? false });
-  await bench.run();
-  return bench.tasks.map((task) => {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`benchmark task ${task.name} ended ${r.state}`);
-    return r.latency.p50;
-  });
-}
-
-/** The median of `values`. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const rounds = Math.min(ROUNDS, options.iterations ?? ROUNDS);
+  const perRound = {
+    ...options,
+    time: options.time / rounds,
+    warmupTime: options.warmupTime / rounds,
+    // tinybench also runs at least `iterations` calls (64 by default): split that minimum too.
+    iterations: Math.ceil((options.iterations ?? 64) / rounds),
+    ...(options.warmupIterations === undefined ? {} : { warmupIterations: Math.ceil(options.warmupIterations / rounds) }),
+  };
+  const p50s = tasks.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    const order = tasks.map((_, i) => (i + r) % tasks.length);
+    const bench = new Bench({ ...perRound, throws: true });
+    for (const i of order) bench.add(tasks[i]!.name, tasks[i]!.fn, { async: tasks[i]!.async ?? false });
+    await bench.run();
+    bench.tasks.forEach((task, k) => {
+      const result = task.result;
+      if (result.state !== 'completed') throw new Error(`benchmark task ${task.name} ended ${result.state}`);
+      p50s[order[k]!]!.push(result.latency.p50);
+    });
+  }
+  return p50s.map(median);
 }

@@ -3,8 +3,8 @@
  * of the runs: one run on a 2-core machine is too noisy to quote or to gate on.
  */
 import { availableParallelism } from 'node:os';
-import cliProgress from 'cli-progress';
-import { median } from './measure.js';
+import { createProgress } from './progress.js';
+import { median } from './stats/index.js';
 import type { Comparison, Suite } from './types.js';
 
 /** How suites are run. */
@@ -17,18 +17,13 @@ export interface RunOptions {
 
 /** Runs `suites` `options.runs` times each and returns the median figures. */
 export async function runSuites(suites: readonly Suite[], options: RunOptions): Promise<Comparison[]> {
-  // The bar draws only on a terminal; in CI (no TTY) it stays silent.
-  const bar = new cliProgress.SingleBar(
-    { format: 'bench {bar} {value}/{total} {suite}: {step}', hideCursor: true, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(suites.length * options.runs, 0, { suite: '', step: '' });
+  const bar = createProgress('bench', suites.length * options.runs);
   const out: Comparison[] = [];
   try {
     for (const suite of suites) {
       const runs: Comparison[][] = [];
       for (let r = 0; r < options.runs; r++) {
-        const progress = (step: string): void => bar.update({ suite: suite.name, step: `${step} (run ${r + 1})` });
+        const progress = (step: string): void => bar.update(`${suite.name}: ${step} (run ${r + 1})`);
         runs.push(await suite.run({ timeMs: options.timeMs, cores: availableParallelism(), progress }));
         bar.increment();
       }

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLockManager, Mutex, StreamCoordinator } from '@tributary/runtime';
-import { median, nsPerOp } from '../measure.js';
+import { nsPerOp } from '../measure.js';
+import { median } from '../stats/index.js';
 import { compare, type Comparison, type Suite, type SuiteContext } from '../types.js';
 
 const LOCK_LOOP = new URL('../workloads/lock-loop.mjs', import.meta.url).href;

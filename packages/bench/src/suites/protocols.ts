@@ -3,7 +3,8 @@
  * grant and release, and how late a missed heartbeat reaches the guardian.
  */
 import { HeartbeatProtocol, Mutex, ResourceNegotiationProtocol, ResourcePool, StreamCoordinator } from '@tributary/runtime';
-import { median, nsPerOp } from '../measure.js';
+import { nsPerOp } from '../measure.js';
+import { median } from '../stats/index.js';
 import { compare, type Comparison, type Suite, type SuiteContext } from '../types.js';
 
 const HEARTBEAT_LOOP = new URL('../workloads/heartbeat-loop.mjs', import.meta.url).href;

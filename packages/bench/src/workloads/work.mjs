@@ -11,6 +11,20 @@ export function burn(iterations) {
   return h >>> 0;
 }
 
+/** Iterations that take about `ms` on this thread (median of 5 probes, after a JIT warm-up). */
+export function calibrate(ms) {
+  const probe = 2_000_000;
+  burn(probe);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    burn(probe);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round((probe * ms) / times[2]);
+}
+
 /** The stream / task entry: `{ iterations }` in, hash out. */
 export default function work(input) {
   return burn(input.iterations);

@@ -1,0 +1,40 @@
+/**
+ * Same-run measurement of whole runs in rotated order: round r starts with runner r mod k, so
+ * no runner always goes first (cold caches) or last (a machine that warmed up, or a neighbour
+ * that started hogging a core). Each round's samples are taken seconds apart, which is what
+ * makes same-run ratios stable on a busy machine.
+ */
+
+/** One contender: `run` performs the whole workload once. */
+export interface Contender {
+  readonly name: string;
+  run(): unknown;
+}
+
+/** How many rounds, and a hook called before each timed run. */
+export interface RotateOptions {
+  /** Timed rounds; each runs every contender once. */
+  readonly rounds: number;
+  /** Untimed rounds first (JIT, thread start-up, file caches). Default 1. */
+  readonly warmup?: number;
+  /** Told which contender of which round runs next. */
+  readonly progress?: (contender: string, round: number) => void;
+}
+
+/** Wall times in ms, `samples[c][r]` for contender c in timed round r. */
+export async function measureRotated(contenders: readonly Contender[], options: RotateOptions): Promise<number[][]> {
+  const samples = contenders.map(() => [] as number[]);
+  const warmup = options.warmup ?? 1;
+  for (let round = 0; round < warmup + options.rounds; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = (round + k) % contenders.length;
+      const contender = contenders[c]!;
+      options.progress?.(contender.name, round - warmup);
+      const started = performance.now();
+      await contender.run();
+      const ms = performance.now() - started;
+      if (round >= warmup) samples[c]!.push(ms);
+    }
+  }
+  return samples;
+}
