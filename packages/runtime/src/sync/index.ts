@@ -16,4 +16,4 @@ export { Mutex, MutexGuard, type MutexHandle } from './mutex.js';
 export { ResourcePool, type ResourceAmounts, type ResourcePoolHandle } from './resource-pool.js';
 export { recoverLocksOf, watchWorker } from './robust.js';
 export { RwLock, RwLockGuard, type RwLockHandle } from './rwlock.js';
-export { Semaphore, type SemaphoreHandle } from './semaphore.js';
+export { Semaphore, SemaphorePermit, type SemaphoreHandle } from './semaphore.js';

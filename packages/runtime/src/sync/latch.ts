@@ -1,7 +1,7 @@
 /**
  * Latch: a one-shot countdown in shared memory (Java's CountDownLatch, Go's WaitGroup.Wait).
  *
- * Layout: one Int32 word, the remaining count; waiters park on it until it reads 0.
+ * Layout: one Int32 word, the remaining count (`raw/latch.ts`); waiters park on it until it reads 0.
  *
  * **Memory consistency.** Writes made before a `countDown()` are visible to every thread whose
  * `wait()` returns.
@@ -11,12 +11,11 @@ import * as atomics from '../shared/atomics.js';
 import { InvalidStateError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { integerIn } from '../shared/validate.js';
-import { Park, startWait, untilAsync, untilSync, type WaitOptions } from '../shared/wait.js';
+import { startWait, untilAsync, untilSync, type WaitOptions } from '../shared/wait.js';
+import * as raw from './raw/latch.js';
 
 /** Structured-cloneable description of a {@link Latch}. */
 export type LatchHandle = Handle<'Latch'>;
-
-const COUNT = 0;
 
 /** A countdown latch. See the module documentation. */
 export class Latch {
@@ -25,10 +24,10 @@ export class Latch {
 
   /** A latch that opens after `count` count-downs (0: already open). */
   constructor(count: number, options?: Placement) {
-    const { handle, fresh } = claimRegion('Latch', 4, options);
+    const { handle, fresh } = claimRegion('Latch', raw.WORDS * 4, options);
     this.#handle = handle;
-    this.#view = int32s(handle, 1);
-    if (fresh) atomics.store(this.#view, COUNT, integerIn('count', count, 0, 2 ** 31 - 1));
+    this.#view = int32s(handle, raw.WORDS);
+    if (fresh) atomics.store(this.#view, raw.COUNT, integerIn('count', count, 0, 2 ** 31 - 1));
   }
 
   /** Rebuilds, in this thread, the latch that `handle` describes. */
@@ -43,7 +42,7 @@ export class Latch {
 
   /** Count-downs still needed (a snapshot). */
   get count(): number {
-    return atomics.load(this.#view, COUNT);
+    return atomics.load(this.#view, raw.COUNT);
   }
 
   /**
@@ -52,14 +51,8 @@ export class Latch {
    */
   countDown(n = 1): void {
     integerIn('n', n, 1, 2 ** 31 - 1);
-    const view = this.#view;
-    for (;;) {
-      const c = atomics.load(view, COUNT);
-      if (n > c) throw new InvalidStateError(`Latch.countDown(${n}) with only ${c} left: count down once per party`);
-      if (atomics.compareExchange(view, COUNT, c, c - n) !== c) continue;
-      if (c === n) atomics.notify(view, COUNT);
-      return;
-    }
+    const short = raw.countDown(this.#view, n);
+    if (short !== undefined) throw new InvalidStateError(`Latch.countDown(${n}) with only ${short} left: count down once per party`);
   }
 
   /** Blocks until the count reaches zero. Workers only. */
@@ -72,11 +65,8 @@ export class Latch {
     await untilAsync(startWait('Latch.waitAsync', options), this.#attempt());
   }
 
-  #attempt(): () => true | Park {
+  #attempt(): () => ReturnType<typeof raw.waitStep> {
     const view = this.#view;
-    return () => {
-      const c = atomics.load(view, COUNT);
-      return c === 0 || new Park(view, COUNT, c);
-    };
+    return () => raw.waitStep(view);
   }
 }

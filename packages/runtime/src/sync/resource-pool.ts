@@ -2,8 +2,8 @@
  * ResourcePool: a multi-dimensional counting semaphore in shared memory ("2 cpu_cores and
  * 4096 memory_mb, all or nothing").
  *
- * Layout (Int32 words): `AVAILABLE[d]` for each dimension, `CAPACITY[d]` for each dimension,
- * then a FIFO ticket queue (`raw/fifo.ts`). Dimension names travel in the handle.
+ * Layout (Int32 words): the counters of `raw/pool.ts` (`AVAILABLE[d]`, then `CAPACITY[d]`,
+ * per dimension), then a FIFO ticket queue (`raw/fifo.ts`). Dimension names travel in the handle.
  *
  * **All or nothing.** A take claims each dimension with a compare-exchange and, if a later
  * dimension falls short, gives the earlier ones back and wakes the queue, so no one parks on a
@@ -19,6 +19,7 @@ import { integerIn } from '../shared/validate.js';
 import { startWait, type WaitOptions } from '../shared/wait.js';
 import { acquireFairAsync, acquireFairSync, tryFair } from './fair.js';
 import * as fifo from './raw/fifo.js';
+import * as raw from './raw/pool.js';
 
 /** Amounts per resource name, e.g. `{ cpu_cores: 2, memory_mb: 4096 }`. */
 export type ResourceAmounts = Readonly<Record<string, number>>;
@@ -127,18 +128,10 @@ export class ResourcePool {
    * @throws InvalidStateError when a dimension would exceed its capacity (release of what was not taken).
    */
   release(request: ResourceAmounts): void {
-    const amounts = this.amountsOf(request);
-    const n = this.#names.length;
-    amounts.forEach((amount, d) => {
-      if (amount === 0) return;
-      for (;;) {
-        const a = atomics.load(this.#view, d);
-        if (a + amount > atomics.load(this.#view, n + d)) {
-          throw new InvalidStateError(`ResourcePool.release: ${this.#names[d]} would exceed its capacity; release only what you acquired`);
-        }
-        if (atomics.compareExchange(this.#view, d, a, a + amount) === a) break;
-      }
-    });
+    const over = raw.give(this.#view, this.amountsOf(request));
+    if (over >= 0) {
+      throw new InvalidStateError(`ResourcePool.release: ${this.#names[over]} would exceed its capacity; release only what you acquired`);
+    }
     fifo.wakeQueue(this.#view, this.#queue);
   }
 
@@ -153,28 +146,11 @@ export class ResourcePool {
   #take(amounts: readonly number[]): () => boolean {
     const view = this.#view;
     return () => {
-      for (let d = 0; d < amounts.length; d++) {
-        const want = amounts[d]!;
-        if (want === 0) continue;
-        if (!takeOne(view, d, want)) {
-          rollback(view, amounts, d);
-          if (d > 0) fifo.wakeAll(view, this.#queue);
-          return false;
-        }
-      }
-      return true;
+      const taken = raw.take(view, amounts);
+      if (taken === true) return true;
+      // Gave earlier dimensions back: wake whoever parked on the short-lived shortage.
+      if (taken > 0) fifo.wakeAll(view, this.#queue);
+      return false;
     };
   }
-}
-
-function takeOne(view: Int32Array, d: number, want: number): boolean {
-  for (;;) {
-    const a = atomics.load(view, d);
-    if (a < want) return false;
-    if (atomics.compareExchange(view, d, a, a - want) === a) return true;
-  }
-}
-
-function rollback(view: Int32Array, amounts: readonly number[], upTo: number): void {
-  for (let d = 0; d < upTo; d++) if (amounts[d]! > 0) atomics.add(view, d, amounts[d]!);
 }

@@ -17,19 +17,21 @@ import { InvalidStateError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { currentToken } from '../shared/thread.js';
 import { checkWaitOptions, startWait, untilAsync, untilSync, type WaitOptions } from '../shared/wait.js';
+import { Guard } from './guard.js';
 import * as raw from './raw/rwlock.js';
 
 /** Structured-cloneable description of an {@link RwLock}. */
 export type RwLockHandle = Handle<'RwLock'>;
 
 /** Proof of holding an {@link RwLock} for reading or writing. */
-export class RwLockGuard implements Disposable {
+export class RwLockGuard extends Guard {
   /** Which side of the lock this guard holds. */
   readonly mode: 'read' | 'write';
-  #view: Int32Array | null;
+  readonly #view: Int32Array;
 
   /** @internal */
   constructor(view: Int32Array, mode: 'read' | 'write') {
+    super();
     this.#view = view;
     this.mode = mode;
   }
@@ -39,16 +41,16 @@ export class RwLockGuard implements Disposable {
    * @throws InvalidStateError when this guard already released it.
    */
   unlock(): void {
-    const view = this.#view;
-    if (view === null) throw new InvalidStateError(`this RwLock ${this.mode} guard already unlocked; unlock each guard once`);
-    this.#view = null;
-    if (this.mode === 'read') raw.readUnlock(view);
-    else raw.writeUnlock(view, currentToken);
+    this.releaseOnce();
   }
 
-  /** Releases the lock unless `unlock()` already did. */
-  [Symbol.dispose](): void {
-    if (this.#view !== null) this.unlock();
+  protected doRelease(): void {
+    if (this.mode === 'read') raw.readUnlock(this.#view);
+    else raw.writeUnlock(this.#view, currentToken);
+  }
+
+  protected describe(): string {
+    return `this RwLock ${this.mode} guard`;
   }
 }
 
@@ -121,6 +123,30 @@ export class RwLock {
     await untilAsync(ctx, () => raw.writeStep(this.#view, currentToken), this.#withdraw());
     raw.withdrawWriter(this.#view, false);
     return new RwLockGuard(this.#view, 'write');
+  }
+
+  /** Runs `fn` holding a read lock (blocking acquire), releasing it however `fn` ends. */
+  withRead<T>(fn: (guard: RwLockGuard) => T, options?: WaitOptions): T {
+    using guard = this.read(options);
+    return fn(guard);
+  }
+
+  /** Runs `fn` holding the write lock (blocking acquire), releasing it however `fn` ends. */
+  withWrite<T>(fn: (guard: RwLockGuard) => T, options?: WaitOptions): T {
+    using guard = this.write(options);
+    return fn(guard);
+  }
+
+  /** Runs `fn` holding a read lock (asynchronous acquire), releasing it however `fn` ends. */
+  async withReadAsync<T>(fn: (guard: RwLockGuard) => T | Promise<T>, options?: WaitOptions): Promise<T> {
+    using guard = await this.readAsync(options);
+    return await fn(guard);
+  }
+
+  /** Runs `fn` holding the write lock (asynchronous acquire), releasing it however `fn` ends. */
+  async withWriteAsync<T>(fn: (guard: RwLockGuard) => T | Promise<T>, options?: WaitOptions): Promise<T> {
+    using guard = await this.writeAsync(options);
+    return await fn(guard);
   }
 
   #withdraw(): () => undefined {

@@ -1,7 +1,7 @@
 /**
  * Semaphore: a weighted counting semaphore in shared memory.
  *
- * Layout (Int32 words): `PERMITS` (available now), `CAPACITY` (the most there can be), then a
+ * Layout (Int32 words): the counters of `raw/semaphore.ts` (`PERMITS`, `CAPACITY`), then a
  * FIFO ticket queue (`raw/fifo.ts`).
  *
  * **Fairness.** FIFO: once a request waits, later requests queue behind it even if they would
@@ -17,7 +17,8 @@
  * @example
  * ```ts
  * const slots = new Semaphore(4);
- * slots.acquire(2, { timeoutMs: 500 }); try { work(); } finally { slots.release(2); }
+ * { using permit = slots.acquire(2, { timeoutMs: 500 }); work(); }   // released at the block's end
+ * slots.acquire(1); try { work(); } finally { slots.release(1); }     // or by hand
  * ```
  */
 import { int32s, type Placement } from '../shared/arena.js';
@@ -27,14 +28,14 @@ import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { integerIn } from '../shared/validate.js';
 import { startWait, type WaitOptions } from '../shared/wait.js';
 import { acquireFairAsync, acquireFairSync, tryFair } from './fair.js';
+import { Guard } from './guard.js';
 import * as fifo from './raw/fifo.js';
+import * as raw from './raw/semaphore.js';
 
 /** Structured-cloneable description of a {@link Semaphore}. */
 export type SemaphoreHandle = Handle<'Semaphore'>;
 
-const PERMITS = 0;
-const CAPACITY = 1;
-const QUEUE = 2;
+const QUEUE = raw.WORDS;
 const WORDS = QUEUE + fifo.QUEUE_WORDS;
 const MAX_PERMITS = 2 ** 31 - 1;
 
@@ -50,8 +51,8 @@ export class Semaphore {
     this.#view = int32s(handle, WORDS);
     if (fresh) {
       integerIn('permits', permits, 0, MAX_PERMITS);
-      atomics.store(this.#view, PERMITS, permits);
-      atomics.store(this.#view, CAPACITY, permits);
+      atomics.store(this.#view, raw.PERMITS, permits);
+      atomics.store(this.#view, raw.CAPACITY, permits);
     }
   }
 
@@ -67,30 +68,40 @@ export class Semaphore {
 
   /** Permits free right now (a snapshot). */
   get available(): number {
-    return atomics.load(this.#view, PERMITS);
+    return atomics.load(this.#view, raw.PERMITS);
   }
 
   /** The most permits there can be. */
   get capacity(): number {
-    return atomics.load(this.#view, CAPACITY);
+    return atomics.load(this.#view, raw.CAPACITY);
   }
 
-  /** Takes `n` permits if they are free and nobody queues ahead. */
+  /** Takes `n` permits if they are free and nobody queues ahead; give them back with `release(n)`. */
   tryAcquire(n = 1): boolean {
     this.#check(n);
     return tryFair(this.#view, QUEUE, this.#take(n));
   }
 
-  /** Takes `n` permits, blocking in FIFO order. Workers only. */
-  acquire(n = 1, options?: WaitOptions): void {
-    this.#check(n);
-    acquireFairSync(this.#view, QUEUE, startWait('Semaphore.acquire', options), this.#take(n));
+  /** Takes `n` permits as a {@link SemaphorePermit} if they are free and nobody queues ahead. */
+  tryAcquirePermit(n = 1): SemaphorePermit | null {
+    return this.tryAcquire(n) ? new SemaphorePermit(this, n) : null;
   }
 
-  /** Takes `n` permits without blocking the event loop. */
-  async acquireAsync(n = 1, options?: WaitOptions): Promise<void> {
+  /**
+   * Takes `n` permits, blocking in FIFO order. Workers only. Returns them as a
+   * {@link SemaphorePermit} (`using`), or give them back with `release(n)`.
+   */
+  acquire(n = 1, options?: WaitOptions): SemaphorePermit {
+    this.#check(n);
+    acquireFairSync(this.#view, QUEUE, startWait('Semaphore.acquire', options), this.#take(n));
+    return new SemaphorePermit(this, n);
+  }
+
+  /** Takes `n` permits without blocking the event loop; see {@link Semaphore.acquire}. */
+  async acquireAsync(n = 1, options?: WaitOptions): Promise<SemaphorePermit> {
     this.#check(n);
     await acquireFairAsync(this.#view, QUEUE, startWait('Semaphore.acquireAsync', options), this.#take(n));
+    return new SemaphorePermit(this, n);
   }
 
   /**
@@ -99,17 +110,13 @@ export class Semaphore {
    */
   release(n = 1): void {
     this.#check(n);
-    const view = this.#view;
-    for (;;) {
-      const p = atomics.load(view, PERMITS);
-      if (p + n > atomics.load(view, CAPACITY)) {
-        throw new InvalidStateError(
-          `Semaphore.release(${n}) would raise permits to ${p + n}, above the capacity ${this.capacity}: release only what you acquired`,
-        );
-      }
-      if (atomics.compareExchange(view, PERMITS, p, p + n) === p) break;
+    const over = raw.give(this.#view, n);
+    if (over !== undefined) {
+      throw new InvalidStateError(
+        `Semaphore.release(${n}) would raise permits to ${over}, above the capacity ${this.capacity}: release only what you acquired`,
+      );
     }
-    fifo.wakeQueue(view, QUEUE);
+    fifo.wakeQueue(this.#view, QUEUE);
   }
 
   #check(n: number): void {
@@ -118,12 +125,36 @@ export class Semaphore {
 
   #take(n: number): () => boolean {
     const view = this.#view;
-    return () => {
-      for (;;) {
-        const p = atomics.load(view, PERMITS);
-        if (p < n) return false;
-        if (atomics.compareExchange(view, PERMITS, p, p - n) === p) return true;
-      }
-    };
+    return () => raw.take(view, n);
+  }
+}
+
+/** Permits taken from a {@link Semaphore}; give them back with `release()` or `using`. */
+export class SemaphorePermit extends Guard {
+  /** How many permits this holds. */
+  readonly permits: number;
+  readonly #semaphore: Semaphore;
+
+  /** @internal */
+  constructor(semaphore: Semaphore, permits: number) {
+    super();
+    this.#semaphore = semaphore;
+    this.permits = permits;
+  }
+
+  /**
+   * Gives the permits back.
+   * @throws InvalidStateError when this permit was already released.
+   */
+  release(): void {
+    this.releaseOnce();
+  }
+
+  protected doRelease(): void {
+    this.#semaphore.release(this.permits);
+  }
+
+  protected describe(): string {
+    return `this SemaphorePermit (${this.permits})`;
   }
 }
