@@ -1,37 +1,27 @@
 /**
- * Raw weighted semaphore counters: pure functions over two Int32 words. The FIFO order lives in
- * `raw/fifo.ts`; the typed `Semaphore` puts the two together.
- *
- * | word     | meaning                                      | written by                   |
- * | -------- | -------------------------------------------- | ---------------------------- |
- * | PERMITS  | permits free now                             | acquirers (take), releasers  |
- * | CAPACITY | the most permits there can be; set at creation | the creating thread, once  |
+ * Raw weighted semaphore: the one-resource case of the robust pool ledger (`raw/pool.ts`),
+ * whose layout table says who writes each word. These wrappers fix D = 1.
  */
-import * as atomics from '../../shared/atomics.js';
+import * as pool from './pool.js';
 
-export const PERMITS = 0;
-export const CAPACITY = 1;
-/** Int32 words of the counters (a FIFO queue follows them in a Semaphore). */
-export const WORDS = 2;
+export { takenOwnerDied } from './pool.js';
 
-/** Takes `n` permits if that many are free; returns whether it did. */
-export function take(view: Int32Array, n: number): boolean {
-  for (;;) {
-    const p = atomics.load(view, PERMITS);
-    if (p < n) return false;
-    // A compare-exchange, not a sub: permits must never go negative, even for a moment.
-    if (atomics.compareExchange(view, PERMITS, p, p - n) === p) return true;
-  }
+/** The ledger layout of a semaphore with `holders` holder rows. */
+export function layoutOf(holders: number): pool.PoolLayout {
+  return pool.layoutOf(1, holders);
 }
 
-/**
- * Returns `n` permits. Returns the permits there would have been instead when that exceeds the
- * capacity (a release without an acquire), changing nothing; `undefined` on success.
- */
-export function give(view: Int32Array, n: number): number | undefined {
-  for (;;) {
-    const p = atomics.load(view, PERMITS);
-    if (p + n > atomics.load(view, CAPACITY)) return p + n;
-    if (atomics.compareExchange(view, PERMITS, p, p + n) === p) return undefined;
-  }
+/** Writes a fresh semaphore (zeroed memory) with `permits` permits, all free. */
+export function init(view: Int32Array, layout: pool.PoolLayout, permits: number): void {
+  pool.init(view, 0, layout, [permits]);
+}
+
+/** Permits free now (a snapshot). */
+export function available(view: Int32Array, layout: pool.PoolLayout): number {
+  return pool.available(view, 0, layout, 0);
+}
+
+/** The most permits there can be. */
+export function capacity(view: Int32Array, layout: pool.PoolLayout): number {
+  return pool.capacity(view, 0, layout, 0);
 }

@@ -1,0 +1,89 @@
+// Thread death through the watchWorker path: a dead queued waiter never wedges a queue, a dead
+// holder's share comes back and the next holder is told ownerDied. Each worker dies by
+// process.exit at a chosen point (sync-die.mjs), so nothing runs after it: no finally, no dispose.
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { ResourcePool, RwLock, Semaphore, watchWorker } from '@tributary/runtime';
+import { startWorker } from './helpers.js';
+
+/** Runs sync-die.mjs watched, and resolves once it has died and been recovered. */
+async function dies(data: object): Promise<void> {
+  const worker = startWorker('sync-die.mjs', data);
+  watchWorker(worker);
+  const [code] = await once(worker, 'exit');
+  expect(code).toBe(7);
+}
+
+const SOON = { timeoutMs: 2_000 };
+
+describe('Semaphore: dead waiters and holders', () => {
+  it('a waiter that dies queued is dropped: free permits go to the next in line', async () => {
+    const s = new Semaphore(2);
+    // Hold one so the dying worker's request for two must queue.
+    const held = s.tryAcquirePermit(1)!;
+    await dies({ kind: 'semaphore', handle: s.handle, action: 'queue', amount: 2 });
+    held.release();
+    // Without recovery the dead ticket is the head forever and this times out.
+    const p = await s.acquireAsync(2, SOON);
+    expect(p.ownerDied).toBe(false);
+    p.release();
+    expect(s.available).toBe(2);
+  });
+
+  it('a holder that dies gives its permits back; the next acquirer is told ownerDied', async () => {
+    const s = new Semaphore(3);
+    await dies({ kind: 'semaphore', handle: s.handle, action: 'hold', amount: 2 });
+    expect(s.available).toBe(3);
+    const p = await s.acquireAsync(3, SOON);
+    expect(p.ownerDied).toBe(true);
+    p.release();
+    // Told once: the holder after that sees a clean semaphore.
+    expect(s.tryAcquirePermit(1)!.ownerDied).toBe(false);
+  });
+});
+
+describe('ResourcePool: dead waiters and holders', () => {
+  it('a dead queued waiter is dropped and a dead holder\'s resources come back', async () => {
+    const pool = new ResourcePool({ cpu: 4, mem: 100 });
+    await dies({ kind: 'pool', handle: pool.handle, action: 'hold', amount: { cpu: 3, mem: 50 } });
+    expect(pool.available()).toEqual({ cpu: 4, mem: 100 });
+    const lease = pool.tryAcquireLease({ cpu: 2 })!;
+    expect(lease.ownerDied).toBe(true);
+    await dies({ kind: 'pool', handle: pool.handle, action: 'queue', amount: { cpu: 4 } });
+    lease.release();
+    const all = await pool.acquireAsync({ cpu: 4, mem: 100 }, SOON);
+    expect(all.ownerDied).toBe(false);
+    all.release();
+  });
+});
+
+describe('RwLock: dead writers, readers and waiting writers', () => {
+  it('a writer that dies holding it: the next holder is told ownerDied', async () => {
+    const l = new RwLock();
+    await dies({ kind: 'write', handle: l.handle, action: 'hold' });
+    const r = await l.readAsync(SOON);
+    expect(r.ownerDied).toBe(true);
+    r.unlock();
+    const w = await l.writeAsync(SOON);
+    expect(w.ownerDied).toBe(false);
+    w.unlock();
+  });
+
+  it('a reader that dies holding a read lock: its count is released, a writer gets in', async () => {
+    const l = new RwLock();
+    await dies({ kind: 'read', handle: l.handle, action: 'hold' });
+    const w = await l.writeAsync(SOON);
+    expect(w.ownerDied).toBe(false);
+    w.unlock();
+  });
+
+  it('a writer that dies waiting no longer holds readers back', async () => {
+    const l = new RwLock();
+    const r = l.tryRead()!;
+    await dies({ kind: 'write', handle: l.handle, action: 'queue' });
+    // Its announcement would make every new reader wait for a writer that never comes.
+    const r2 = await l.readAsync(SOON);
+    r2.unlock();
+    r.unlock();
+  });
+});
