@@ -3,7 +3,7 @@
 // process.exit at a chosen point (sync-die.mjs), so nothing runs after it: no finally, no dispose.
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ResourcePool, RwLock, Semaphore, watchWorker } from '@tributary/runtime';
+import { ResourceNegotiationProtocol, ResourcePool, RwLock, Semaphore, watchWorker } from '@tributary/runtime';
 import { startWorker } from './helpers.js';
 
 /** Runs sync-die.mjs watched, and resolves once it has died and been recovered. */
@@ -85,5 +85,22 @@ describe('RwLock: dead writers, readers and waiting writers', () => {
     const r2 = await l.readAsync(SOON);
     r2.unlock();
     r.unlock();
+  });
+});
+
+describe('Resource negotiation: dead granted and queued threads', () => {
+  it('a dead thread\'s grants return, its rows go, and its queued request leaves the queue', async () => {
+    const n = new ResourceNegotiationProtocol({ cpu: 4 });
+    await dies({ kind: 'negotiate', handle: n.handle, action: 'hold', amount: { cpu: 3 }, id: 'a' });
+    expect(n.available()).toEqual({ cpu: 4 });
+    expect(await n.holdings('a')).toEqual({ cpu: 0 });
+    expect((await n.requestResources('main', { cpu: 3 })).granted).toBe(true);
+    // Queued behind main's grant, then dead: without recovery "others are queued ahead" forever.
+    await dies({ kind: 'negotiate', handle: n.handle, action: 'queue', amount: { cpu: 4 }, id: 'b' });
+    await n.releaseResources('main');
+    const all = await n.requestResources('c', { cpu: 4 }, { waitMs: 2_000 });
+    expect(all.granted).toBe(true);
+    expect(await n.releaseResources('c')).toEqual({ cpu: 4 });
+    expect(n.available()).toEqual({ cpu: 4 });
   });
 });
