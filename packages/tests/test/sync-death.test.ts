@@ -3,7 +3,7 @@
 // process.exit at a chosen point (sync-die.mjs), so nothing runs after it: no finally, no dispose.
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ResourceNegotiationProtocol, ResourcePool, RwLock, Semaphore, watchWorker } from '@tributary/runtime';
+import { Barrier, BrokenBarrierError, Latch, ResourceNegotiationProtocol, ResourcePool, RwLock, Semaphore, watchWorker } from '@tributary/runtime';
 import { startWorker } from './helpers.js';
 
 /** Runs sync-die.mjs watched, and resolves once it has died and been recovered. */
@@ -102,5 +102,34 @@ describe('Resource negotiation: dead granted and queued threads', () => {
     expect(all.granted).toBe(true);
     expect(await n.releaseResources('c')).toEqual({ cpu: 4 });
     expect(n.available()).toEqual({ cpu: 4 });
+  });
+});
+
+describe('Barrier and Latch: a dead party is not an arrival', () => {
+  it('a party that dies waiting breaks the barrier; after reset a full round trips', async () => {
+    const b = new Barrier(3);
+    const mine = b.waitAsync({ timeoutMs: 10_000 });
+    // The worker arrives (2 of 3) and dies parked. The third never comes: without recovery
+    // the main thread's wait runs to its timeout; the dead party must break it at once.
+    await dies({ kind: 'barrier', handle: b.handle, action: 'queue' });
+    await expect(mine).rejects.toBeInstanceOf(BrokenBarrierError);
+    b.reset();
+    // The dead party departed: the fresh generation starts empty and three arrivals trip it.
+    const round = await Promise.all([0, 1, 2].map(() => b.waitAsync(SOON)));
+    expect(round.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a registered counter that dies owing a count-down breaks the latch', async () => {
+    const l = new Latch(2);
+    const waiting = l.waitAsync({ timeoutMs: 10_000 });
+    await dies({ kind: 'latch', handle: l.handle, action: 'hold' });
+    await expect(waiting).rejects.toBeInstanceOf(BrokenBarrierError);
+    expect(l.broken).toBe(true);
+    // One that paid its debt does not break a latch.
+    const ok = new Latch(1);
+    ok.register();
+    ok.countDown();
+    expect(ok.broken).toBe(false);
+    await ok.waitAsync(SOON);
   });
 });

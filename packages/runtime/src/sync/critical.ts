@@ -6,7 +6,7 @@
 import { now } from '../shared/clock.js';
 import { TimeoutError } from '../shared/errors.js';
 import { currentToken, onMainThread } from '../shared/thread.js';
-import { HANDOFF_SPINS, startWait, untilAsync, untilSync } from '../shared/wait.js';
+import { HANDOFF_SPINS, Park, startWait, untilAsync, untilSync } from '../shared/wait.js';
 import * as mutex from './raw/mutex.js';
 import * as section from './raw/section.js';
 
@@ -40,6 +40,26 @@ export function enterSync(view: Int32Array, base: number, what: string): number 
           `(descheduled, or it died and its exit is not yet reported); await a turn of the event loop and retry`,
       );
     }
+  }
+}
+
+/**
+ * Entering step by step inside a wait loop: uncontended first (no notify owed at leave), but
+ * after parking on the lock word always through {@link section.enterStep}, whose CONTENDED
+ * mark makes this thread's leave wake whoever parked behind it.
+ */
+export class Entry {
+  #parked = false;
+
+  /** ENTERED, RECOVERED, or where to park. */
+  step(view: Int32Array, base: number): number | Park {
+    if (!this.#parked) {
+      const fast = section.tryEnter(view, base, currentToken);
+      if (fast !== 0) return fast;
+    }
+    const r = section.enterStep(view, base, currentToken);
+    this.#parked = r instanceof Park;
+    return r;
   }
 }
 

@@ -11,7 +11,7 @@
  */
 export { Barrier, type BarrierHandle } from './barrier.js';
 export { Counter, type CounterHandle } from './counter.js';
-export { Latch, type LatchHandle } from './latch.js';
+export { Latch, type LatchHandle, type LatchOptions } from './latch.js';
 export { Mutex, MutexGuard, type MutexHandle } from './mutex.js';
 export { ResourceLease, ResourcePool, type ResourceAmounts, type ResourcePoolHandle, type ResourcePoolOptions } from './resource-pool.js';
 export { recoverLocksOf, watchWorker } from './robust.js';

@@ -6,7 +6,7 @@
 import { CapacityError } from '../shared/errors.js';
 import { currentToken } from '../shared/thread.js';
 import { Park, untilAsync, untilSync, HANDOFF_SPINS, type WaitContext } from '../shared/wait.js';
-import { enterSync, repairInside } from './critical.js';
+import { enterSync, Entry, repairInside } from './critical.js';
 import * as raw from './raw/pool.js';
 import * as section from './raw/section.js';
 import { registerRepair } from './robust.js';
@@ -106,6 +106,7 @@ export class Ledger {
 /** One FIFO wait: its ticket once it has one. */
 class Waiter {
   #ticket = -1;
+  readonly #entry = new Entry();
   constructor(
     readonly ledger: Ledger,
     readonly amounts: readonly number[],
@@ -115,7 +116,7 @@ class Waiter {
   step(): boolean | Park {
     const { view, layout } = this.ledger;
     const seq = raw.sequence(view, 0);
-    const entered = section.enterStep(view, SECTION, currentToken);
+    const entered = this.#entry.step(view, SECTION);
     if (entered instanceof Park) return entered;
     let r = raw.takeInside(view, 0, layout, currentToken, this.amounts, this.#ticket, this.ledger.hint);
     if (r === raw.NOT_NOW && this.#ticket === -1) this.#ticket = raw.enqueueInside(view, 0, layout, currentToken);

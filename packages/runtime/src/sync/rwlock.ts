@@ -24,7 +24,7 @@ import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { currentToken } from '../shared/thread.js';
 import { integerIn, optionsObject } from '../shared/validate.js';
 import { checkWaitOptions, Park, startWait, untilAsync, untilSync, type WaitContext, type WaitOptions } from '../shared/wait.js';
-import { enterSync, repairInside } from './critical.js';
+import { enterSync, Entry, repairInside } from './critical.js';
 import { Guard } from './guard.js';
 import * as raw from './raw/rwlock.js';
 import * as section from './raw/section.js';
@@ -209,9 +209,10 @@ export class RwLock {
 
   #readStep(): () => RwLockGuard | Park {
     const view = this.#view;
+    const entry = new Entry();
     return () => {
       const seq = raw.sequence(view, 0);
-      const entered = section.enterStep(view, SECTION, currentToken);
+      const entered = entry.step(view, SECTION);
       if (entered instanceof Park) return entered;
       const r = raw.readInside(view, 0, currentToken, this.#hint);
       section.leave(view, SECTION, currentToken);
@@ -221,9 +222,10 @@ export class RwLock {
 
   #writeStep(): () => RwLockGuard | Park {
     const view = this.#view;
+    const entry = new Entry();
     return () => {
       const seq = raw.sequence(view, 0);
-      const entered = section.enterStep(view, SECTION, currentToken);
+      const entered = entry.step(view, SECTION);
       if (entered instanceof Park) return entered;
       const r = raw.writeInside(view, 0, currentToken, this.#hint);
       section.leave(view, SECTION, currentToken);

@@ -61,11 +61,12 @@ export function tryEnter(view: Int32Array, base: number, token: number): number 
   return RECOVERED;
 }
 
-/** One step of entering: ENTERED, RECOVERED, or where to park until the holder leaves. */
+/**
+ * One step of entering: ENTERED, RECOVERED, or where to park until the holder leaves. Takes
+ * the lock marked CONTENDED (mutex2's rule): a thread woken from parking here may have others
+ * parked behind it, and only a CONTENDED word makes its leave wake the next.
+ */
 export function enterStep(view: Int32Array, base: number, token: number): number | Park {
-  // Uncontended first: lockStep takes the lock marked CONTENDED, which costs a notify at leave.
-  const fast = tryEnter(view, base, token);
-  if (fast !== 0) return fast;
   const r = mutex.lockStep(view, base + LOCK, token);
   if (r === mutex.ACQUIRED) return ENTERED;
   if (r !== mutex.ACQUIRED_OWNER_DIED) return new Park(view, base + LOCK, r);
