@@ -58,15 +58,18 @@ describe('ResourcePool: dead waiters and holders', () => {
 });
 
 describe('RwLock: dead writers, readers and waiting writers', () => {
-  it('a writer that dies holding it: the next holder is told ownerDied', async () => {
+  it('a writer that dies holding it: readers are told ownerDied until a writer (who can repair) is', async () => {
     const l = new RwLock();
     await dies({ kind: 'write', handle: l.handle, action: 'hold' });
     const r = await l.readAsync(SOON);
     expect(r.ownerDied).toBe(true);
     r.unlock();
     const w = await l.writeAsync(SOON);
-    expect(w.ownerDied).toBe(false);
+    expect(w.ownerDied).toBe(true);
     w.unlock();
+    const after = await l.readAsync(SOON);
+    expect(after.ownerDied).toBe(false);
+    after.unlock();
   });
 
   it('a reader that dies holding a read lock: its count is released, a writer gets in', async () => {
@@ -117,6 +120,13 @@ describe('Barrier and Latch: a dead party is not an arrival', () => {
     // The dead party departed: the fresh generation starts empty and three arrivals trip it.
     const round = await Promise.all([0, 1, 2].map(() => b.waitAsync(SOON)));
     expect(round.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a registered party that dies between waits breaks the barrier', async () => {
+    const b = new Barrier(2);
+    // The worker registers and dies without ever waiting: the round can never trip.
+    await dies({ kind: 'barrierRegister', handle: b.handle, action: 'hold' });
+    await expect(b.waitAsync({ timeoutMs: 10_000 })).rejects.toBeInstanceOf(BrokenBarrierError);
   });
 
   it('a registered counter that dies owing a count-down breaks the latch', async () => {

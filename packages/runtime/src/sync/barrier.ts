@@ -25,7 +25,7 @@
  */
 import { int64s, type Placement } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
-import { InvalidArgumentError } from '../shared/errors.js';
+import { CapacityError, InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { currentToken } from '../shared/thread.js';
 import { integerIn } from '../shared/validate.js';
@@ -45,6 +45,8 @@ export class Barrier {
   readonly #handle: BarrierHandle;
   readonly #view: BigInt64Array;
   readonly #table: Int32Array;
+  /** This thread's registration slot (-1: not registered through this object). */
+  #registered = -1;
 
   /** A barrier that trips when `parties` parties have arrived. */
   constructor(parties: number, options?: Placement) {
@@ -105,13 +107,13 @@ export class Barrier {
   wait(options?: WaitOptions): boolean {
     const ctx = startWait('Barrier.wait', options);
     const view = this.#view;
-    const slot = waiters.claim(this.#table, currentToken);
+    const slot = this.#slot();
     try {
       const arrival = untilSync(ctx, () => raw.arriveStep(view, this.#table, slot));
       if (!arrival.last) untilSync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation), HANDOFF_SPINS);
       return arrival.last;
     } finally {
-      waiters.free(this.#table, slot);
+      waiters.leaveWait(this.#table, slot);
     }
   }
 
@@ -119,14 +121,39 @@ export class Barrier {
   async waitAsync(options?: WaitOptions): Promise<boolean> {
     const ctx: WaitContext = startWait('Barrier.waitAsync', options);
     const view = this.#view;
-    const slot = waiters.claim(this.#table, currentToken);
+    const slot = this.#slot();
     try {
       const arrival = await untilAsync(ctx, () => raw.arriveStep(view, this.#table, slot));
       if (!arrival.last) await untilAsync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation));
       return arrival.last;
     } finally {
-      waiters.free(this.#table, slot);
+      waiters.leaveWait(this.#table, slot);
     }
+  }
+
+  /** The slot this wait uses: the registration's, or a fresh one (-1 if the table is full). */
+  #slot(): number {
+    return this.#registered >= 0 ? this.#registered : waiters.claim(this.#table, currentToken);
+  }
+
+  /**
+   * Registers the calling thread as a party watched for death until {@link Barrier.unregister}:
+   * if its thread dies even between waits, the barrier breaks (the round can never trip
+   * without it). Without registration only a death while waiting is noticed.
+   * @throws CapacityError when the waiter table is full; InvalidStateError when registered already.
+   */
+  register(): void {
+    if (this.#registered >= 0) throw new InvalidStateError('Barrier.register: this thread is registered already');
+    const slot = waiters.claim(this.#table, currentToken);
+    if (slot < 0) throw new CapacityError(`Barrier.register: all ${waiters.slotsOf(this.#table)} waiter slots are in use`);
+    waiters.markRegistered(this.#table, slot);
+    this.#registered = slot;
+  }
+
+  /** Ends this thread's registration (see {@link Barrier.register}); a no-op when not registered. */
+  unregister(): void {
+    waiters.free(this.#table, this.#registered);
+    this.#registered = -1;
   }
 
   /** Breaks the current generation: its waiters and later arrivals get BrokenBarrierError. */

@@ -7,8 +7,8 @@
  * stream of readers cannot starve a writer.
  *
  * **Thread death.** When a thread dies (reported by `watchWorker`): a writer's lock is freed
- * and the next holder, reader or writer, gets `guard.ownerDied === true` (the data may be
- * half-written); a reader's read locks are released; a waiting writer's announcement is
+ * and the next holders get `guard.ownerDied === true` (the data may be half-written): every
+ * reader until a writer has taken the lock, and that writer (who can repair it); a reader's read locks are released; a waiting writer's announcement is
  * withdrawn, so readers it held back go in.
  *
  * **Memory consistency.** Writes made under the write lock are visible to every later reader
@@ -45,7 +45,7 @@ const SECTION = raw.SECTION;
 export class RwLockGuard extends Guard {
   /** Which side of the lock this guard holds. */
   readonly mode: 'read' | 'write';
-  /** True when a writer died holding the lock before this holder got it: check the data. */
+  /** True when a writer died holding the lock and no writer has held it since: check the data. */
   readonly ownerDied: boolean;
   readonly #lock: RwLock;
 

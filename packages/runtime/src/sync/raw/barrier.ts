@@ -112,8 +112,8 @@ export function arriveStep(view: BigInt64Array, table: Int32Array, slot: number)
 /**
  * Repairs the barrier after the death of the thread `dead`: a party of the current generation
  * that had arrived (or was arriving and had arrived, by LAST) breaks it and departs, as a
- * timed-out waiter does; one that died before its arrival counted breaks it without
- * departing. Either way the live waiters get BrokenBarrierError: a dead party is never an
+ * timed-out waiter does; one that died before its arrival counted, or a registered party
+ * between waits, breaks it without departing. Either way the live waiters get BrokenBarrierError: a dead party is never an
  * arrival that lets the others pass. Frees the dead thread's slots; returns how many it had.
  */
 export function recoverDead(view: BigInt64Array, table: Int32Array, dead: number): number {
@@ -121,18 +121,24 @@ export function recoverDead(view: BigInt64Array, table: Int32Array, dead: number
   for (let slot = 0; slot < waiters.slotsOf(table); slot++) {
     if (waiters.tokenAt(table, slot) !== dead) continue;
     found++;
-    const { generation, arrived } = waiters.stateAt(table, slot);
-    if (waiters.hasArrival(table, slot)) breakFor(view, generation, slot, arrived);
+    const { generation, arrived, registered } = waiters.stateAt(table, slot);
+    breakFor(view, waiters.hasArrival(table, slot) ? generation : -1, slot, arrived, registered);
     waiters.free(table, slot);
   }
   return found;
 }
 
-function breakFor(view: BigInt64Array, generation: number, slot: number, confirmed: boolean): void {
+/**
+ * Breaks the current generation for a dead party: one arriving or waiting in `generation`
+ * (-1: none), or a registered one (which the current round can never have without it).
+ */
+function breakFor(view: BigInt64Array, generation: number, slot: number, confirmed: boolean, registered: boolean): void {
   for (;;) {
     const s = atomics.load(view, STATE);
-    if (Number(generationOf(s) & BigInt(waiters.GEN_MASK)) !== generation) return; // tripped or reset: it passed
-    const arrived = confirmed || lastOf(s) === slot + 1;
+    const inside = Number(generationOf(s) & BigInt(waiters.GEN_MASK)) === generation;
+    // Not inside the current round and not registered: it tripped or was reset; it passed.
+    if (!inside && !registered) return;
+    const arrived = inside && (confirmed || lastOf(s) === slot + 1);
     if ((s & BROKEN) !== 0n) {
       if (arrived) depart(view, generationOf(s));
       return;

@@ -8,7 +8,7 @@
  * | ------------------ | -------------------------------------------------------- | --------------------- |
  * | THREADS            | H, rows of the thread table                              | the creator, once     |
  * | SEQ                | bumped after each release that may let someone in        | anyone, after leaving |
- * | FLAGS              | OWNER_DIED: a writer died holding it; next holder is told | section              |
+ * | FLAGS              | OWNER_DIED: a writer died holding it; holders told until a writer clears it | section |
  * | WRITER             | token of the thread holding the write lock; 0: none      | section               |
  * | READERS            | read locks held, all threads together                    | section               |
  * | WRITERS_WAITING    | announced writers; while > 0 new readers hold back       | section               |
@@ -96,10 +96,13 @@ function add(view: Int32Array, base: number, index: number, delta: number): void
   section.write(view, base + SECTION, index, atomics.load(view, index) + delta);
 }
 
-/** Clears OWNER_DIED (reporting it to this taker) and commits. */
-function taken(view: Int32Array, base: number): number {
+/**
+ * Commits a take, reporting OWNER_DIED. Only a writer clears it: readers cannot repair what a
+ * dead writer left, so every reader is told until a writer has taken the lock (and repaired).
+ */
+function taken(view: Int32Array, base: number, clears: boolean): number {
   const died = atomics.load(view, base + FLAGS) !== 0;
-  if (died) section.write(view, base + SECTION, base + FLAGS, 0);
+  if (died && clears) section.write(view, base + SECTION, base + FLAGS, 0);
   section.commit(view, base + SECTION);
   return died ? TAKEN_OWNER_DIED : TAKEN;
 }
@@ -111,7 +114,7 @@ export function readInside(view: Int32Array, base: number, token: number, hint: 
   if (r < 0) return NO_ROW;
   add(view, base, rowAt(base, r) + 1, 1);
   add(view, base, base + READERS, 1);
-  return taken(view, base);
+  return taken(view, base, false);
 }
 
 /** Inside the section: releases one of `token`'s read locks. Returns whether writers wait for the last reader. */
@@ -149,7 +152,7 @@ export function writeInside(view: Int32Array, base: number, token: number, hint:
   if (atomics.load(view, base + WRITER) !== 0 || atomics.load(view, base + READERS) !== 0) return NOT_NOW;
   withdrawInside(view, base, token, hint);
   section.write(view, base + SECTION, base + WRITER, token);
-  return taken(view, base);
+  return taken(view, base, true);
 }
 
 /** Inside the section: releases the write lock held by `token`. */
