@@ -42,6 +42,18 @@ describe('Semaphore: dead waiters and holders', () => {
   });
 });
 
+describe('Robust section: a change cut short by death is rolled back', () => {
+  it('a thread killed half-way through a take leaves no permit missing', async () => {
+    const s = new Semaphore(3);
+    await dies({ kind: 'halfTake', handle: s.handle, action: 'hold' });
+    // The next to enter the section undoes the half-take: all three permits are there.
+    const p = await s.acquireAsync(3, SOON);
+    expect(s.available).toBe(0);
+    p.release();
+    expect(s.available).toBe(3);
+  });
+});
+
 describe('ResourcePool: dead waiters and holders', () => {
   it('a dead queued waiter is dropped and a dead holder\'s resources come back', async () => {
     const pool = new ResourcePool({ cpu: 4, mem: 100 });
