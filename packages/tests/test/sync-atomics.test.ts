@@ -7,7 +7,7 @@ describe('Atomics fault hook', () => {
     const s = new Semaphore(1);
     // Held here: the worker must queue and park.
     expect(s.tryAcquire(1)).toBe(true);
-    const r = await runWorker<{ seen: [string, number][]; error?: string; stats: { waits: number } }>('sync-hook.mjs', { handle: s.handle });
+    const r = await runWorker<{ seen: [string, number][]; error?: string; stats: { waits: number; notifies: number } }>('sync-hook.mjs', { handle: s.handle });
     expect(r.error).toBe('injected at wait');
     // Counted in order from 0, and every park was a blocking wait in this worker.
     expect(r.seen.map(([, n]) => n)).toEqual(r.seen.map((_, i) => i));
