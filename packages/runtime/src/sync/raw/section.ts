@@ -74,17 +74,23 @@ export function enterStep(view: Int32Array, base: number, token: number): number
   return RECOVERED;
 }
 
-/** Logs `view[index]`'s old value, then stores `value`. Caller holds the section. */
+/**
+ * Logs `view[index]`'s old value, then stores `value`. Caller holds the section.
+ *
+ * Plain stores, not Atomics: only the holder touches these words while it holds the section,
+ * its lock's compare-exchanges order them for the next holder, and a killed thread loses no
+ * store it executed. What matters against death is program order: the entry is written, then
+ * covered by LOG_LENGTH, and only then is the word changed.
+ */
 export function write(view: Int32Array, base: number, index: number, value: number): void {
-  const n = atomics.load(view, base + LOG_LENGTH);
-  if (n >= atomics.load(view, base + LOG_SLOTS)) {
+  const n = view[base + LOG_LENGTH]!;
+  if (n >= view[base + LOG_SLOTS]!) {
     throw new CapacityError(`a critical section changed more than ${n} words; this is a bug in Tributary, please report it`);
   }
-  atomics.store(view, base + LOG + 2 * n, index);
-  atomics.store(view, base + LOG + 2 * n + 1, atomics.load(view, index));
-  // The entry counts from here on; the word changes only after it is covered.
-  atomics.store(view, base + LOG_LENGTH, n + 1);
-  atomics.store(view, index, value);
+  view[base + LOG + 2 * n] = index;
+  view[base + LOG + 2 * n + 1] = view[index]!;
+  view[base + LOG_LENGTH] = n + 1;
+  view[index] = value;
 }
 
 /** Makes the changes so far permanent (the section stays held). */
