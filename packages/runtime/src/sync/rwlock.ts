@@ -109,7 +109,7 @@ export class RwLock {
 
   /** The write lock if nobody holds the lock. */
   tryWrite(): RwLockGuard | null {
-    return this.#once('write', 'RwLock.tryWrite', (v) => raw.writeInside(v, 0, currentToken, this.#hint));
+    return this.#once('write', 'RwLock.tryWrite', (v) => raw.writeInside(v, 0, currentToken, this.#hint, false));
   }
 
   /** Takes a read lock, blocking. Workers only. */
@@ -203,7 +203,7 @@ export class RwLock {
       throw new CapacityError(`RwLock: more than ${raw.threadsAt(this.#view, 0)} threads read or wait to write at once; create it with a larger options.maxThreads`);
     }
     if (r === raw.NOT_NOW) return null;
-    this.#hint = raw.findRow(this.#view, 0, currentToken, this.#hint);
+    if (mode === 'read') this.#hint = raw.findRow(this.#view, 0, currentToken, this.#hint);
     return new RwLockGuard(this, mode, r === raw.TAKEN_OWNER_DIED);
   }
 
@@ -227,7 +227,7 @@ export class RwLock {
       const seq = raw.sequence(view, 0);
       const entered = entry.step(view, SECTION);
       if (entered instanceof Park) return entered;
-      const r = raw.writeInside(view, 0, currentToken, this.#hint);
+      const r = raw.writeInside(view, 0, currentToken, this.#hint, true);
       section.leave(view, SECTION, currentToken);
       return this.#result('write', r) ?? raw.parkOnChange(view, 0, seq);
     };

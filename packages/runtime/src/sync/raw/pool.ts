@@ -33,7 +33,7 @@ import * as section from './section.js';
 
 const DIMS = 0;
 const HOLDERS = 1;
-export const SEQ = 2;
+const SEQ = 2;
 const FLAGS = 3;
 const HEAD = 4;
 const NEXT = 5;
@@ -113,6 +113,22 @@ export function findRow(view: Int32Array, base: number, layout: PoolLayout, toke
 }
 
 /**
+ * The row to record a take of `token` in: its own, or a free one. The hint (the row this
+ * thread used last) is tried first, even when free again: a thread's rows only ever change
+ * through its own takes, so a free hint row means it holds none (and should it hold one
+ * through another view of the same pool, two rows of one thread are harmless: releases and
+ * repairs look at every row of a token).
+ */
+function rowFor(view: Int32Array, base: number, layout: PoolLayout, token: number, hint: number): number {
+  if (hint >= 0 && hint < layout.holders) {
+    const owner = atomics.load(view, rowAt(layout, base, hint));
+    if (owner === token || owner === 0) return hint;
+  }
+  const own = findRow(view, base, layout, token);
+  return own >= 0 ? own : findRow(view, base, layout, 0);
+}
+
+/**
  * Inside the section: takes `amounts` for `token` if it may now (its `ticket` is the head, or
  * with `ticket` -1 nobody queues) and all of it is free. Commits on success.
  */
@@ -130,8 +146,7 @@ export function takeInside(
   }
   let row = -1;
   if (any) {
-    row = findRow(view, base, layout, token, hint);
-    if (row < 0) row = findRow(view, base, layout, 0);
+    row = rowFor(view, base, layout, token, hint);
     if (row < 0) return NO_ROW;
     const at = rowAt(layout, base, row);
     section.write(view, sb, at, token);
@@ -196,15 +211,18 @@ export function giveInside(
   }
   const left = amounts.slice();
   const own = findRow(view, base, layout, token, hint);
-  if (own >= 0) giveFromRow(view, base, layout, own, left);
-  for (let r = 0; r < layout.holders && left.some((a) => a > 0); r++) {
-    if (r !== own && atomics.load(view, rowAt(layout, base, r)) !== 0) giveFromRow(view, base, layout, r, left);
+  let remaining = own >= 0 ? giveFromRow(view, base, layout, own, left) : 1;
+  for (let r = 0; r < layout.holders && remaining > 0; r++) {
+    if (r !== own && atomics.load(view, rowAt(layout, base, r)) !== 0) remaining = giveFromRow(view, base, layout, r, left);
   }
   return -1;
 }
 
-/** Moves up to `left` from row `r` back to AVAILABLE (one commit); frees the row once empty. */
-function giveFromRow(view: Int32Array, base: number, layout: PoolLayout, r: number, left: number[]): void {
+/**
+ * Moves up to `left` from row `r` back to AVAILABLE (one commit); frees the row once empty.
+ * Returns how much is still left to give, over all resources.
+ */
+function giveFromRow(view: Int32Array, base: number, layout: PoolLayout, r: number, left: number[]): number {
   const sb = base + SECTION;
   const at = rowAt(layout, base, r);
   let remaining = 0;
@@ -219,6 +237,9 @@ function giveFromRow(view: Int32Array, base: number, layout: PoolLayout, r: numb
   }
   if (remaining === 0) section.write(view, sb, at, 0);
   section.commit(view, sb);
+  let still = 0;
+  for (let d = 0; d < layout.dims; d++) still += left[d]!;
+  return still;
 }
 
 /**

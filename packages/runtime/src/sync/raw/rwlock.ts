@@ -78,8 +78,27 @@ export function findRow(view: Int32Array, base: number, token: number, hint: num
   return -1;
 }
 
+/** A row of `token` whose word at `field` (READS 1, WAITING 2) is non-zero, `hint` first; or -1. */
+function rowWith(view: Int32Array, base: number, token: number, hint: number, field: number): number {
+  const rows = atomics.load(view, base + THREADS);
+  const fits = (r: number): boolean => atomics.load(view, rowAt(base, r)) === token && atomics.load(view, rowAt(base, r) + field) !== 0;
+  if (hint >= 0 && hint < rows && fits(hint)) return hint;
+  for (let r = 0; r < rows; r++) if (fits(r)) return r;
+  return -1;
+}
+
+/** The row of `token`, or a free one claimed for it (the hint first: see `raw/pool.ts`'s rowFor). */
 function rowFor(view: Int32Array, base: number, token: number, hint: number): number {
-  const r = findRow(view, base, token, hint);
+  const rows = atomics.load(view, base + THREADS);
+  if (hint >= 0 && hint < rows) {
+    const owner = atomics.load(view, rowAt(base, hint));
+    if (owner === token) return hint;
+    if (owner === 0) {
+      section.write(view, base + SECTION, rowAt(base, hint), token);
+      return hint;
+    }
+  }
+  const r = findRow(view, base, token, -1);
   if (r >= 0) return r;
   const free = findRow(view, base, 0, -1);
   if (free >= 0) section.write(view, base + SECTION, rowAt(base, free), token);
@@ -119,8 +138,8 @@ export function readInside(view: Int32Array, base: number, token: number, hint: 
 
 /** Inside the section: releases one of `token`'s read locks. Returns whether writers wait for the last reader. */
 export function readUnlockInside(view: Int32Array, base: number, token: number, hint: number): number {
-  const r = findRow(view, base, token, hint);
-  if (r < 0 || atomics.load(view, rowAt(base, r) + 1) === 0) return NOT_OWNER;
+  const r = rowWith(view, base, token, hint, 1);
+  if (r < 0) return NOT_OWNER;
   add(view, base, rowAt(base, r) + 1, -1);
   freeIfIdle(view, base, r);
   add(view, base, base + READERS, -1);
@@ -140,17 +159,20 @@ export function announceInside(view: Int32Array, base: number, token: number, hi
 
 /** Inside the section: `token` stops waiting to write (it got the lock or gave up). */
 export function withdrawInside(view: Int32Array, base: number, token: number, hint: number): void {
-  const r = findRow(view, base, token, hint);
-  if (r < 0 || atomics.load(view, rowAt(base, r) + 2) === 0) return;
+  const r = rowWith(view, base, token, hint, 2);
+  if (r < 0) return;
   section.write(view, base + SECTION, rowAt(base, r) + 2, 0);
   freeIfIdle(view, base, r);
   add(view, base, base + WRITERS_WAITING, -1);
 }
 
-/** Inside the section: the write lock for `token` if nobody holds the lock; withdraws its announcement. */
-export function writeInside(view: Int32Array, base: number, token: number, hint: number): number {
+/**
+ * Inside the section: the write lock for `token` if nobody holds the lock; an `announced`
+ * writer's announcement is withdrawn.
+ */
+export function writeInside(view: Int32Array, base: number, token: number, hint: number, announced: boolean): number {
   if (atomics.load(view, base + WRITER) !== 0 || atomics.load(view, base + READERS) !== 0) return NOT_NOW;
-  withdrawInside(view, base, token, hint);
+  if (announced) withdrawInside(view, base, token, hint);
   section.write(view, base + SECTION, base + WRITER, token);
   return taken(view, base, true);
 }
@@ -180,9 +202,10 @@ export function recoverInside(view: Int32Array, base: number, dead: number): num
     section.commit(view, base + SECTION);
     dropped++;
   }
-  const r = findRow(view, base, dead, -1);
-  if (r >= 0) {
+  const rows = atomics.load(view, base + THREADS);
+  for (let r = 0; r < rows; r++) {
     const at = rowAt(base, r);
+    if (atomics.load(view, at) !== dead) continue;
     add(view, base, base + READERS, -atomics.load(view, at + 1));
     if (atomics.load(view, at + 2) !== 0) add(view, base, base + WRITERS_WAITING, -1);
     section.write(view, base + SECTION, at + 1, 0);

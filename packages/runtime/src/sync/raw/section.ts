@@ -93,19 +93,14 @@ export function write(view: Int32Array, base: number, index: number, value: numb
   view[index] = value;
 }
 
-/** Makes the changes so far permanent (the section stays held). */
+/** Makes the changes so far permanent (the section stays held). A plain store, as in {@link write}. */
 export function commit(view: Int32Array, base: number): void {
-  atomics.store(view, base + LOG_LENGTH, 0);
+  view[base + LOG_LENGTH] = 0;
 }
 
 /** Commits and leaves. */
 export function leave(view: Int32Array, base: number, token: number): void {
-  commit(view, base);
-  mutex.unlock(view, base + LOCK, token);
-}
-
-/** Leaves without keeping the changes since the last commit (an error inside the section). */
-export function abort(view: Int32Array, base: number, token: number): void {
-  rollBack(view, base);
+  if (view[base + LOG_LENGTH] !== 0) commit(view, base);
+  // The unlock's compare-exchange publishes every change above to the next holder.
   mutex.unlock(view, base + LOCK, token);
 }
