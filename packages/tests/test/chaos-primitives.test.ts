@@ -2,7 +2,7 @@
 // starts replacements. Afterwards the books must balance exactly, every permit must be back,
 // and a fresh acquire must succeed at once: no dead holder or waiter wedges anything.
 import { describe, expect, it } from 'vitest';
-import { Barrier, Mutex, ResourcePool, RwLock, Semaphore } from '@tributary/runtime';
+import { Barrier, BrokenBarrierError, Latch, Mutex, ResourcePool, RwLock, Semaphore } from '@tributary/runtime';
 import { chaosLoop, CTL, kill, member, rng, seedFor, until, withSeed, type Member } from './chaos.js';
 
 const WORKERS = 3;
@@ -107,5 +107,28 @@ describe('chaos: workers killed mid-operation never wedge a primitive', () => {
     b.reset();
     const round = await Promise.all(Array.from({ length: parties }, () => b.waitAsync(SOON)));
     expect(round.filter(Boolean)).toHaveLength(1);
+  }));
+
+  it('Latch: a killed registered counter breaks it at once, or it opens; never a timeout', () => withSeed(seedFor(6), async () => {
+    const random = rng(seedFor(6));
+    const counters = 4;
+    for (let round = 0; round < 3; round++) {
+      const l = new Latch(counters);
+      const ctl = new Int32Array(new SharedArrayBuffer(64 * 4));
+      const members = Array.from({ length: counters }, (_, slot) =>
+        member({ kind: 'latch', handle: l.handle, ctl: ctl.buffer, slot, workMs: 20 + Math.floor(random() * 150) }));
+      try {
+        await until(() => members.every((m) => Atomics.load(ctl, CTL.PROGRESS + m.slot) > 0), 10_000, 'every counter registering');
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 150)));
+        await kill(members[Math.floor(random() * counters)]!);
+        const outcome = await l.waitAsync({ timeoutMs: 8_000 }).then(() => 'open', (e: unknown) => (e instanceof BrokenBarrierError ? 'broken' : String(e)));
+        await Promise.all(members.map((m) => m.result));
+        // Open exactly when the count reached zero; otherwise broken at once (a timeout here
+        // would mean the dead counter's debt went unnoticed).
+        expect({ outcome, broken: l.broken }).toEqual(l.count === 0 ? { outcome: 'open', broken: false } : { outcome: 'broken', broken: true });
+      } finally {
+        await Promise.all(members.map((m) => m.worker.terminate()));
+      }
+    }
   }));
 });

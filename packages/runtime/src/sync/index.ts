@@ -2,12 +2,15 @@
  * The sync layer: primitives over shared memory, each usable from any thread that has its handle.
  *
  * - {@link Mutex}: robust futex mutex with owner-died recovery.
- * - {@link RwLock}: writer-preferring reader/writer lock.
- * - {@link Semaphore}: weighted, FIFO-fair counting semaphore.
- * - {@link ResourcePool}: multi-dimensional, all-or-nothing, FIFO-fair semaphore.
- * - {@link Barrier}: cyclic barrier with all-or-none breakage.
- * - {@link Latch}: one-shot countdown.
+ * - {@link RwLock}: writer-preferring reader/writer lock; a dead writer's lock is freed (ownerDied).
+ * - {@link Semaphore}: weighted, FIFO-fair counting semaphore; a dead holder's permits come back.
+ * - {@link ResourcePool}: multi-dimensional, all-or-nothing, FIFO-fair semaphore, robust likewise.
+ * - {@link Barrier}: cyclic barrier with all-or-none breakage; a dead party breaks it.
+ * - {@link Latch}: one-shot countdown; a dead registered counter breaks it.
  * - {@link Counter}: 64-bit atomic integer.
+ *
+ * Robustness: `watchWorker(worker)` reports a thread's death; every primitive this thread knows
+ * then drops the dead thread's queue tickets and holdings (see `robust.ts`).
  */
 export { Barrier, type BarrierHandle } from './barrier.js';
 export { Counter, type CounterHandle } from './counter.js';
