@@ -53,25 +53,28 @@ export interface Member {
   readonly slot: number;
   readonly worker: Worker;
   readonly result: Promise<unknown>;
+  /** Resolves once the thread has exited (and its watcher has run the recovery). */
+  readonly exited: Promise<unknown>;
 }
 
 /** Starts a watched chaos worker. */
 export function member(data: Record<string, unknown> & { slot: number }): Member {
   const worker = startWorker('chaos-worker.mjs', data);
   watchWorker(worker);
+  // Listened for from the start: a worker may finish and exit before anyone kills it.
+  const exited = once(worker, 'exit');
   const result = new Promise<unknown>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', () => resolve('killed'));
   });
-  return { slot: data.slot, worker, result };
+  return { slot: data.slot, worker, result, exited };
 }
 
 /** Terminates `m` and resolves once its exit (and so its recovery) has happened. */
 export async function kill(m: Member): Promise<void> {
-  const exited = once(m.worker, 'exit');
   await m.worker.terminate();
-  await exited;
+  await m.exited;
 }
 
 /**
