@@ -117,23 +117,30 @@ describe('chaos: workers killed mid-operation never wedge a primitive', () => {
   it('Latch: a killed registered counter breaks it at once, or it opens; never a timeout', () => withSeed(seedFor(6), async () => {
     const random = rng(seedFor(6));
     const counters = 3;
+    const outcomes: string[] = [];
     for (let round = 0; round < 2; round++) {
       const l = new Latch(counters);
       const ctl = new Int32Array(new SharedArrayBuffer(64 * 4));
       const members = Array.from({ length: counters }, (_, slot) =>
-        member({ kind: 'latch', handle: l.handle, ctl: ctl.buffer, slot, workMs: 20 + Math.floor(random() * 150) }));
+        member({ kind: 'latch', handle: l.handle, ctl: ctl.buffer, slot, workMs: 300 + Math.floor(random() * 300) }));
       try {
         await until(() => members.every((m) => Atomics.load(ctl, CTL.PROGRESS + m.slot) > 0), 10_000, 'every counter registering');
-        await new Promise((r) => setTimeout(r, Math.floor(random() * 150)));
-        await kill(members[Math.floor(random() * counters)]!);
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 100)));
+        // A victim that still owes its count-down, if any is left (progress 1: registered, not paid).
+        const owing = members.filter((m) => Atomics.load(ctl, CTL.PROGRESS + m.slot) === 1);
+        const pool = owing.length > 0 ? owing : members;
+        await kill(pool[Math.floor(random() * pool.length)]!);
         const outcome = await l.waitAsync({ timeoutMs: 8_000 }).then(() => 'open', (e: unknown) => (e instanceof BrokenBarrierError ? 'broken' : String(e)));
         await Promise.all(members.map((m) => m.result));
         // Open exactly when the count reached zero; otherwise broken at once (a timeout here
         // would mean the dead counter's debt went unnoticed).
         expect({ outcome, broken: l.broken }).toEqual(l.count === 0 ? { outcome: 'open', broken: false } : { outcome: 'broken', broken: true });
+        outcomes.push(outcome);
       } finally {
         await Promise.all(members.map((m) => m.worker.terminate()));
       }
     }
+    // The case this guards must have happened: a counter killed while it still owed.
+    expect(outcomes).toContain('broken');
   }), DEADLINE_MS);
 });
