@@ -247,7 +247,12 @@ function attach(handle: ResourceNegotiationHandle): Shared {
   const pool = ResourcePool.from(handle.pool);
   const words = handle.maxHolders * (AMOUNT + pool.names.length);
   const shared: Shared = { handle, pool, table: int32s(handle, words), lock: Mutex.from(handle.lock) };
-  registerRepair(handle.buffer, handle.byteOffset / 4, (_view, _index, dead) => dropRowsOf(shared, dead));
+  // Weakly: the registry holds buffers weakly, and a strong path from the repair would keep them.
+  const weak = new WeakRef(shared);
+  registerRepair(handle.buffer, handle.byteOffset / 4, (_view, _index, dead) => {
+    const live = weak.deref();
+    return live === undefined ? 0 : dropRowsOf(live, dead);
+  });
   return shared;
 }
 

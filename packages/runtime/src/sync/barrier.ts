@@ -64,9 +64,14 @@ export class Barrier {
       atomics.store(this.#view, raw.PARTIES, BigInt(parties));
       waiters.init(this.#table, slots);
     }
-    const view = this.#view;
-    const table = this.#table;
-    registerRepair(handle.buffer, handle.byteOffset / 4, (_v, _i, dead) => raw.recoverDead(view, table, dead));
+    // The repair may hold nothing strong that reaches the barrier's buffer, or the registry
+    // (which holds buffers weakly) could never forget it: views are rebuilt from its arguments.
+    const table = new WeakRef(handle.waiters);
+    registerRepair(handle.buffer, handle.byteOffset / 4, (words, index, dead) => {
+      const waiterBuffer = table.deref();
+      if (waiterBuffer === undefined) return 0;
+      return raw.recoverDead(new BigInt64Array(words.buffer, index * 4, raw.WORDS), new Int32Array(waiterBuffer), dead);
+    });
   }
 
   /** Rebuilds, in this thread, the barrier that `handle` describes. */
