@@ -7,6 +7,7 @@ import { CapacityError } from '../shared/errors.js';
 import { currentToken } from '../shared/thread.js';
 import { Park, untilAsync, untilSync, HANDOFF_SPINS, type WaitContext } from '../shared/wait.js';
 import { enterSync, Entry, repairInside } from './critical.js';
+import * as changes from './raw/changes.js';
 import * as raw from './raw/pool.js';
 import * as section from './raw/section.js';
 import { registerRepair } from './robust.js';
@@ -77,7 +78,7 @@ export class Ledger {
     const over = raw.giveInside(view, 0, this.layout, holder, amounts, this.#hint);
     const queued = raw.hasQueue(view, 0);
     section.leave(view, SECTION, currentToken);
-    if (queued) raw.wake(view, 0);
+    if (queued) changes.bump(view, raw.SEQ);
     return over;
   }
 
@@ -115,7 +116,7 @@ class Waiter {
   /** One look: taken (ownerDied flag), or where to park. */
   step(): boolean | Park {
     const { view, layout } = this.ledger;
-    const seq = raw.sequence(view, 0);
+    const seq = changes.read(view, raw.SEQ);
     const entered = this.#entry.step(view, SECTION);
     if (entered instanceof Park) return entered;
     let r = raw.takeInside(view, 0, layout, currentToken, this.amounts, this.#ticket, this.ledger.hint);
@@ -125,11 +126,11 @@ class Waiter {
     section.leave(view, SECTION, currentToken);
     if (r >= 0 || r === raw.NO_ROW) {
       // Served (or refused for good): the head moved, so the next in line may look.
-      if (this.#ticket !== -1 && queued) raw.wake(view, 0);
+      if (this.#ticket !== -1 && queued) changes.bump(view, raw.SEQ);
       r = this.ledger.taken(r);
       return raw.takenOwnerDied(r);
     }
-    return raw.parkOnChange(view, 0, seq);
+    return changes.parkUntilChange(view, raw.SEQ, seq);
   }
 
   /** Timed out, aborted or failed: leave the queue so it moves on without this waiter (idempotent). */
@@ -141,7 +142,7 @@ class Waiter {
     enterSync(view, SECTION, 'leaving a queue');
     raw.abandonInside(view, 0, layout, ticket);
     section.leave(view, SECTION, currentToken);
-    raw.wake(view, 0);
+    changes.bump(view, raw.SEQ);
     return undefined;
   }
 }
@@ -149,7 +150,7 @@ class Waiter {
 /** The thread-death repair of a ledger at `view[index]`: drops the dead thread's tickets and holdings. */
 function repair(view: Int32Array, index: number, dead: number): number {
   const layout = raw.layoutAt(view, index);
-  return repairInside(view, index + SECTION, dead, () => raw.recoverInside(view, index, layout, dead), () => raw.wake(view, index));
+  return repairInside(view, index + SECTION, dead, () => raw.recoverInside(view, index, layout, dead), () => changes.bump(view, index + raw.SEQ));
 }
 
 /** Reads a ledger's layout from memory that may be only its header (for `from(handle)`). */

@@ -26,6 +26,7 @@ import { integerIn, optionsObject } from '../shared/validate.js';
 import { checkWaitOptions, Park, startWait, untilAsync, untilSync, type WaitContext, type WaitOptions } from '../shared/wait.js';
 import { enterSync, Entry, repairInside } from './critical.js';
 import { Guard } from './guard.js';
+import * as changes from './raw/changes.js';
 import * as raw from './raw/rwlock.js';
 import * as section from './raw/section.js';
 import { registerRepair } from './robust.js';
@@ -186,7 +187,7 @@ export class RwLock {
     section.leave(view, SECTION, currentToken);
     if (r === raw.NOT_OWNER) throw new NotOwnerError(`RwLock ${mode} unlock by a thread that does not hold it: unlock only through its guard`);
     // A write unlock may let anyone in; a read unlock only writers, and only the last reader's.
-    if (mode === 'write' || r === raw.TAKEN) raw.wake(view, 0);
+    if (mode === 'write' || r === raw.TAKEN) changes.bump(view, raw.SEQ);
   }
 
   /** One look inside the section; a guard, null (not now), or throws for a full table. */
@@ -207,30 +208,26 @@ export class RwLock {
     return new RwLockGuard(this, mode, r === raw.TAKEN_OWNER_DIED);
   }
 
-  #readStep(): () => RwLockGuard | Park {
+  /** One look of a blocking `mode` acquire: a guard, or where to park (the lock word or SEQ). */
+  #step(mode: 'read' | 'write', look: (view: Int32Array) => number): () => RwLockGuard | Park {
     const view = this.#view;
     const entry = new Entry();
     return () => {
-      const seq = raw.sequence(view, 0);
+      const seen = changes.read(view, raw.SEQ);
       const entered = entry.step(view, SECTION);
       if (entered instanceof Park) return entered;
-      const r = raw.readInside(view, 0, currentToken, this.#hint);
+      const r = look(view);
       section.leave(view, SECTION, currentToken);
-      return this.#result('read', r) ?? raw.parkOnChange(view, 0, seq);
+      return this.#result(mode, r) ?? changes.parkUntilChange(view, raw.SEQ, seen);
     };
   }
 
+  #readStep(): () => RwLockGuard | Park {
+    return this.#step('read', (v) => raw.readInside(v, 0, currentToken, this.#hint));
+  }
+
   #writeStep(): () => RwLockGuard | Park {
-    const view = this.#view;
-    const entry = new Entry();
-    return () => {
-      const seq = raw.sequence(view, 0);
-      const entered = entry.step(view, SECTION);
-      if (entered instanceof Park) return entered;
-      const r = raw.writeInside(view, 0, currentToken, this.#hint, true);
-      section.leave(view, SECTION, currentToken);
-      return this.#result('write', r) ?? raw.parkOnChange(view, 0, seq);
-    };
+    return this.#step('write', (v) => raw.writeInside(v, 0, currentToken, this.#hint, true));
   }
 
   #announce(what: string, options: WaitOptions | undefined): WaitContext {
@@ -254,7 +251,7 @@ export class RwLock {
       raw.withdrawInside(view, 0, currentToken, this.#hint);
       section.leave(view, SECTION, currentToken);
       // Readers held back by this writer may enter now that it is not coming.
-      raw.wake(view, 0);
+      changes.bump(view, raw.SEQ);
       return undefined;
     };
   }
@@ -268,5 +265,5 @@ export class RwLock {
 
 /** The thread-death repair of a lock at `view[index]`. */
 function repair(view: Int32Array, index: number, dead: number): number {
-  return repairInside(view, index + SECTION, dead, () => raw.recoverInside(view, index, dead), () => raw.wake(view, index));
+  return repairInside(view, index + SECTION, dead, () => raw.recoverInside(view, index, dead), () => changes.bump(view, index + raw.SEQ));
 }

@@ -28,12 +28,12 @@
  * Waiters park on SEQ (read before they look) or on the section's lock word while it is held.
  */
 import * as atomics from '../../shared/atomics.js';
-import { Park } from '../../shared/wait.js';
 import * as section from './section.js';
 
 const DIMS = 0;
 const HOLDERS = 1;
-const SEQ = 2;
+/** Word index, from base, of the change-sequence word waiters park on (`raw/changes.ts`). */
+export const SEQ = 2;
 const FLAGS = 3;
 const HEAD = 4;
 const NEXT = 5;
@@ -269,22 +269,6 @@ export function recoverInside(view: Int32Array, base: number, layout: PoolLayout
 /** Whether anyone queues (a change must wake them). */
 export function hasQueue(view: Int32Array, base: number): boolean {
   return atomics.load(view, base + HEAD) !== atomics.load(view, base + NEXT);
-}
-
-/** The SEQ value to park on, read before looking. */
-export function sequence(view: Int32Array, base: number): number {
-  return atomics.load(view, base + SEQ);
-}
-
-/** Where to park until the next change, given the SEQ value read before looking. */
-export function parkOnChange(view: Int32Array, base: number, seq: number): Park {
-  return new Park(view, base + SEQ, seq);
-}
-
-/** Announces a change (after leaving the section) and wakes every parked waiter. */
-export function wake(view: Int32Array, base: number): void {
-  atomics.add(view, base + SEQ, 1);
-  atomics.notify(view, base + SEQ);
 }
 
 /** Free amount of resource `d` now (a snapshot). */

@@ -26,11 +26,11 @@
  * Fairness: a waiting writer blocks new readers, so a stream of readers cannot starve it.
  */
 import * as atomics from '../../shared/atomics.js';
-import { Park } from '../../shared/wait.js';
 import * as section from './section.js';
 
 const THREADS = 0;
-const SEQ = 1;
+/** Word index, from base, of the change-sequence word waiters park on (`raw/changes.ts`). */
+export const SEQ = 1;
 const FLAGS = 2;
 const WRITER = 3;
 const READERS = 4;
@@ -215,20 +215,4 @@ export function recoverInside(view: Int32Array, base: number, dead: number): num
     dropped++;
   }
   return dropped;
-}
-
-/** The SEQ value to park on, read before looking. */
-export function sequence(view: Int32Array, base: number): number {
-  return atomics.load(view, base + SEQ);
-}
-
-/** Where to park until the next release, given the SEQ value read before looking. */
-export function parkOnChange(view: Int32Array, base: number, seq: number): Park {
-  return new Park(view, base + SEQ, seq);
-}
-
-/** Announces a release (after leaving the section) and wakes every parked waiter. */
-export function wake(view: Int32Array, base: number): void {
-  atomics.add(view, base + SEQ, 1);
-  atomics.notify(view, base + SEQ);
 }
