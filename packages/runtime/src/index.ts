@@ -38,21 +38,27 @@ export {
   Mutex,
   MutexGuard,
   recoverLocksOf,
+  ResourceLease,
   ResourcePool,
   RwLock,
   RwLockGuard,
   Semaphore,
+  SemaphorePermit,
   watchWorker,
 } from './sync/index.js';
 export type {
   BarrierHandle,
   CounterHandle,
   LatchHandle,
+  LatchOptions,
   MutexHandle,
   ResourceAmounts,
   ResourcePoolHandle,
+  ResourcePoolOptions,
   RwLockHandle,
+  RwLockOptions,
   SemaphoreHandle,
+  SemaphoreOptions,
 } from './sync/index.js';
 
 // protocols: heartbeats and guardians, versioned state, resource negotiation.

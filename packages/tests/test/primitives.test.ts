@@ -53,6 +53,16 @@ describe('RwLock', () => {
     expect(l.tryRead()).not.toBeNull();
   });
 
+  it('withRead/withWrite release however the callback ends', async () => {
+    const l = new RwLock();
+    expect(l.withRead((g) => g.mode)).toBe('read');
+    expect(() => l.withWrite(() => { throw new Error('boom'); })).toThrow('boom');
+    // Both guards were released: the write lock is free again.
+    expect(await l.withWriteAsync(async (g) => g.mode)).toBe('write');
+    await expect(l.withReadAsync(async () => { throw new Error('late'); })).rejects.toThrow('late');
+    l.tryWrite()!.unlock();
+  });
+
   it('a writer that times out lets held-back readers in', async () => {
     const l = new RwLock();
     const r = l.tryRead()!;
@@ -71,6 +81,24 @@ describe('Semaphore', () => {
     s.release(2);
     expect(s.available).toBe(3);
     expect(() => s.release(1)).toThrow(InvalidStateError);
+  });
+
+  it('a permit releases once, by release() or `using`', async () => {
+    const s = new Semaphore(2);
+    {
+      using permit = s.acquire(2);
+      expect(permit.permits).toBe(2);
+      expect(s.available).toBe(0);
+    }
+    expect(s.available).toBe(2);
+    const p = await s.acquireAsync(1);
+    p.release();
+    expect(() => p.release()).toThrow(InvalidStateError);
+    expect(s.available).toBe(2);
+    const q = s.tryAcquirePermit(2)!;
+    expect(s.tryAcquirePermit(1)).toBeNull();
+    q[Symbol.dispose]();
+    expect(s.available).toBe(2);
   });
 
   it('misuse: bad counts are typed errors', () => {

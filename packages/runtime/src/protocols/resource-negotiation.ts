@@ -10,14 +10,31 @@
  * holds what, so streams negotiate from worker threads through `ctx.resources` and the
  * coordinator can release a dead stream's grants by its id.
  *
- * Holder table layout (Int32 words): a Mutex word, then `maxHolders` rows of
- * `[id byte length, id bytes (64), amount per resource]`; a length of 0 marks a free row.
+ * **Thread death.** A request queued by a thread that dies leaves the pool's queue (the pool
+ * drops its ticket), and what a dead thread was granted returns to the pool (the pool drops
+ * its holder row, and this table drops the rows that thread was granted), so nothing a dead
+ * stream held or waited for stops the others.
+ *
+ * Holder table layout (Int32 words), guarded by a `Mutex` in the same arena:
+ *
+ * | word of a row     | meaning                                            | written by             |
+ * | ----------------- | -------------------------------------------------- | ---------------------- |
+ * | LENGTH            | the stream id's UTF-8 length; 0 marks a free row   | table-lock holder      |
+ * | ID (16 words)     | the stream id's bytes                              | table-lock holder      |
+ * | HOLDER            | owner token of the thread the grants were made in  | table-lock holder      |
+ * | AMOUNT + d        | amount of resource d granted                       | table-lock holder      |
+ *
+ * One row per (stream id, thread): a release by id frees every row of that id, each from the
+ * pool's holder row of the thread it was granted in. A row is filled id first and LENGTH last,
+ * so a thread dying half-way through leaves either a whole row or a free one.
  */
 import { Arena, int32s } from '../shared/arena.js';
 import { CapacityError, InvalidArgumentError, InvalidStateError, ResourceError, TimeoutError } from '../shared/errors.js';
 import { checkHandle, type Handle } from '../shared/handle.js';
+import { currentToken } from '../shared/thread.js';
 import { integerIn, nonEmptyString, nonNegativeFinite, optionsObject } from '../shared/validate.js';
-import { Mutex } from '../sync/mutex.js';
+import { Mutex, type MutexHandle } from '../sync/mutex.js';
+import { registerRepair } from '../sync/robust.js';
 import { ResourcePool, type ResourceAmounts, type ResourcePoolHandle } from '../sync/resource-pool.js';
 
 /** Options of one request. */
@@ -48,13 +65,19 @@ export interface ResourceGrant {
 /** Structured-cloneable description of a {@link ResourceNegotiationProtocol}. */
 export interface ResourceNegotiationHandle extends Handle<'ResourceNegotiation'> {
   readonly pool: ResourcePoolHandle;
+  readonly lock: MutexHandle;
   readonly maxHolders: number;
 }
 
 const ID_BYTES = 64;
 const ID_WORDS = ID_BYTES / 4;
-const TABLE = 1; // word 0 is the table lock
+const ID = 1;
+const HOLDER = ID + ID_WORDS;
+const AMOUNT = HOLDER + 1;
+const TABLE = 0;
 const encoder = new TextEncoder();
+/** Rows of the pool's own holder table (threads granted at once), at most. */
+const MAX_POOL_HOLDERS = 256;
 
 interface Shared {
   readonly handle: ResourceNegotiationHandle;
@@ -122,8 +145,9 @@ export class ResourceNegotiationProtocol {
     const shared = this.#need();
     const guard = await shared.lock.lockAsync({ timeoutMs: 10_000 });
     try {
-      const row = findRow(shared, idBytes(streamId));
-      return amountsRecord(shared, row < 0 ? undefined : rowAmounts(shared, row));
+      const total = shared.pool.names.map(() => 0);
+      for (const row of rowsOf(shared, idBytes(streamId))) rowAmounts(shared, row).forEach((a, d) => (total[d]! += a));
+      return amountsRecord(shared, total);
     } finally {
       guard.unlock();
     }
@@ -172,18 +196,20 @@ export class ResourceNegotiationProtocol {
     const shared = this.#need();
     const id = idBytes(streamId);
     const guard = await shared.lock.lockAsync({ timeoutMs: 10_000 });
-    let amounts: number[] | undefined;
+    const total = shared.pool.names.map(() => 0);
     try {
-      const row = findRow(shared, id);
-      if (row >= 0) {
-        amounts = rowAmounts(shared, row);
+      for (const row of rowsOf(shared, id)) {
+        const amounts = rowAmounts(shared, row);
+        const holder = shared.table[row + HOLDER]!;
+        // Freed first: should the pool refuse, the row must not be released twice later.
         shared.table.fill(0, row, row + rowWords(shared));
+        if (amounts.some((a) => a > 0)) shared.pool.releaseFor(holder, recordOf(shared, amounts));
+        amounts.forEach((a, d) => (total[d]! += a));
       }
     } finally {
       guard.unlock();
     }
-    if (amounts !== undefined && amounts.some((a) => a > 0)) shared.pool.release(recordOf(shared, amounts));
-    return amountsRecord(shared, amounts);
+    return amountsRecord(shared, total);
   }
 
   async #grant(shared: Shared, id: Uint8Array, amounts: number[], negotiated: boolean, message: string): Promise<ResourceGrant> {
@@ -207,26 +233,60 @@ export class ResourceNegotiationProtocol {
 function create(capacity: ResourceAmounts, maxHolders: number): Shared {
   if (typeof capacity !== 'object' || capacity === null) throw new InvalidArgumentError('resourcePool must be an object such as { cpu_cores: 4 }');
   const dims = Object.keys(capacity).length;
-  const tableBytes = (TABLE + maxHolders * (1 + ID_WORDS + dims)) * 4;
-  const arena = new Arena(tableBytes + 64 + (dims * 2 + 80) * 4);
-  const pool = new ResourcePool(capacity, { arena });
+  const tableBytes = maxHolders * (AMOUNT + dims) * 4;
+  // The pool's holder table needs a row per thread granted at once, at most one per stream row.
+  const poolOptions = { maxHolders: Math.min(maxHolders, MAX_POOL_HOLDERS) };
+  const arena = new Arena(tableBytes + ResourcePool.byteLength(dims, poolOptions.maxHolders) + 64);
+  const pool = new ResourcePool(capacity, { arena, ...poolOptions });
+  const lock = new Mutex({ arena });
   const table = arena.allocate(tableBytes);
-  return attach({ kind: 'ResourceNegotiation', buffer: table.buffer, byteOffset: table.byteOffset, pool: pool.handle, maxHolders });
+  return attach({ kind: 'ResourceNegotiation', buffer: table.buffer, byteOffset: table.byteOffset, pool: pool.handle, lock: lock.handle, maxHolders });
 }
 
 function attach(handle: ResourceNegotiationHandle): Shared {
   const pool = ResourcePool.from(handle.pool);
-  const words = TABLE + handle.maxHolders * (1 + ID_WORDS + pool.names.length);
-  return {
-    handle,
-    pool,
-    table: int32s(handle, words),
-    lock: Mutex.from({ kind: 'Mutex', buffer: handle.buffer, byteOffset: handle.byteOffset }),
+  const words = handle.maxHolders * (AMOUNT + pool.names.length);
+  const shared: Shared = { handle, pool, table: int32s(handle, words), lock: Mutex.from(handle.lock) };
+  // Weakly: the registry holds buffers weakly, and a strong path from the repair would keep them.
+  const weak = new WeakRef(shared);
+  registerRepair(handle.buffer, handle.byteOffset / 4, (_view, _index, dead) => {
+    const live = weak.deref();
+    return live === undefined ? 0 : dropRowsOf(live, dead);
+  });
+  return shared;
+}
+
+/**
+ * Thread-death repair: forgets the rows granted in the dead thread (the pool returns what that
+ * thread held itself). Runs now if the table lock is free, else as soon as it is.
+ */
+function dropRowsOf(shared: Shared, dead: number): number {
+  const drop = (): number => {
+    let dropped = 0;
+    for (let row = TABLE; row < shared.table.length; row += rowWords(shared)) {
+      if (shared.table[row] !== 0 && shared.table[row + HOLDER] === dead) {
+        shared.table.fill(0, row, row + rowWords(shared));
+        dropped++;
+      }
+    }
+    return dropped;
   };
+  const guard = shared.lock.tryLock();
+  if (guard !== null) {
+    try {
+      return drop();
+    } finally {
+      guard.unlock();
+    }
+  }
+  void shared.lock.withLockAsync(drop, { timeoutMs: 10_000 }).catch(() => {
+    // Held by a live thread for 10 s: the coordinator's release by id still frees these rows.
+  });
+  return 0;
 }
 
 function rowWords(shared: Shared): number {
-  return 1 + ID_WORDS + shared.pool.names.length;
+  return AMOUNT + shared.pool.names.length;
 }
 
 function idBytes(streamId: string): Uint8Array {
@@ -236,39 +296,43 @@ function idBytes(streamId: string): Uint8Array {
   return bytes;
 }
 
-/** First word of the row held by `id`, or -1. Caller holds the table lock. */
-function findRow(shared: Shared, id: Uint8Array, free = false): number {
+/** Whether the row at `row` holds `id`. Caller holds the table lock. */
+function rowIs(shared: Shared, row: number, id: Uint8Array): boolean {
   const { table } = shared;
-  const width = rowWords(shared);
-  const idView = new Uint8Array(table.buffer, table.byteOffset, table.byteLength);
-  for (let row = TABLE; row < table.length; row += width) {
-    const length = table[row]!;
-    if (free && length === 0) return row;
-    if (length !== id.byteLength) continue;
-    const at = (row + 1) * 4;
-    let same = true;
-    for (let i = 0; i < length && same; i++) same = idView[at + i] === id[i];
-    if (same) return row;
-  }
-  return -1;
+  if (table[row] !== id.byteLength) return false;
+  const bytes = new Uint8Array(table.buffer, table.byteOffset + (row + ID) * 4, id.byteLength);
+  for (let i = 0; i < id.byteLength; i++) if (bytes[i] !== id[i]) return false;
+  return true;
+}
+
+/** First words of every row of `id`. Caller holds the table lock. */
+function rowsOf(shared: Shared, id: Uint8Array): number[] {
+  const rows: number[] = [];
+  for (let row = TABLE; row < shared.table.length; row += rowWords(shared)) if (rowIs(shared, row, id)) rows.push(row);
+  return rows;
 }
 
 function rowAmounts(shared: Shared, row: number): number[] {
-  return Array.from(shared.table.subarray(row + 1 + ID_WORDS, row + rowWords(shared)));
+  return Array.from(shared.table.subarray(row + AMOUNT, row + rowWords(shared)));
 }
 
+/** Adds `amounts` to the row of (`id`, this thread), making one if needed. */
 async function record(shared: Shared, id: Uint8Array, amounts: number[]): Promise<void> {
   const guard = await shared.lock.lockAsync({ timeoutMs: 10_000 });
   try {
-    let row = findRow(shared, id);
+    const { table } = shared;
+    let row = rowsOf(shared, id).find((r) => table[r + HOLDER] === currentToken) ?? -1;
     if (row < 0) {
-      row = findRow(shared, id, true);
+      for (let r = TABLE; r < table.length && row < 0; r += rowWords(shared)) if (table[r] === 0) row = r;
       if (row < 0) throw new CapacityError(`more than ${shared.handle.maxHolders} streams hold resources; raise options.maxHolders`);
-      shared.table[row] = id.byteLength;
-      new Uint8Array(shared.table.buffer, shared.table.byteOffset + (row + 1) * 4, ID_BYTES).set(id);
+      // Id and holder first, LENGTH last: the row exists only once it is whole.
+      new Uint8Array(table.buffer, table.byteOffset + (row + ID) * 4, ID_BYTES).set(id);
+      table[row + HOLDER] = currentToken;
+      table.fill(0, row + AMOUNT, row + rowWords(shared));
+      table[row] = id.byteLength;
     }
     amounts.forEach((a, d) => {
-      shared.table[row + 1 + ID_WORDS + d]! += a;
+      table[row + AMOUNT + d]! += a;
     });
   } finally {
     guard.unlock();

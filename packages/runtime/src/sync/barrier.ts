@@ -1,11 +1,18 @@
 /**
  * Barrier: a cyclic barrier for a fixed number of parties, in shared memory.
  *
- * Layout: two BigInt64 words, the packed state and the party count (`raw/barrier.ts`).
+ * Layout: two BigInt64 words, the packed state and the party count (`raw/barrier.ts`), and a
+ * waiter table in a buffer of its own (`raw/barrier-waiters.ts`), carried by the handle.
  *
  * **Breakage** is all-or-none, as in Java's CyclicBarrier: when a waiter times out or is
  * aborted, or `break()` is called, every party waiting in that generation gets
  * `BrokenBarrierError`, and later waits fail at once until `reset()`.
+ *
+ * **Thread death.** A party whose thread dies while waiting (or while arriving) breaks the
+ * generation: the waiters get `BrokenBarrierError`, never a pass the dead party did not give
+ * (reported by `watchWorker`). A party that dies after the round tripped had arrived; nothing
+ * breaks. At most 2 x parties + 2 waiters (1,023 at most) are tracked at once; a party beyond
+ * that waits untracked, and its death is noticed only by the others' timeouts.
  *
  * **Memory consistency.** Every write a party made before `wait()` is visible to every party
  * after its `wait()` returns.
@@ -18,28 +25,53 @@
  */
 import { int64s, type Placement } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
+import { CapacityError, InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
+import { currentToken } from '../shared/thread.js';
 import { integerIn } from '../shared/validate.js';
 import { HANDOFF_SPINS, startWait, untilAsync, untilSync, type WaitContext, type WaitOptions } from '../shared/wait.js';
+import * as waiters from './raw/barrier-waiters.js';
 import * as raw from './raw/barrier.js';
+import { registerRepair } from './robust.js';
 
 /** Structured-cloneable description of a {@link Barrier}. */
-export type BarrierHandle = Handle<'Barrier'>;
+export interface BarrierHandle extends Handle<'Barrier'> {
+  /** The waiter table's memory. */
+  readonly waiters: SharedArrayBuffer;
+}
 
 /** A cyclic barrier with all-or-none breakage. See the module documentation. */
 export class Barrier {
   readonly #handle: BarrierHandle;
   readonly #view: BigInt64Array;
+  readonly #table: Int32Array;
+  /** This thread's registration slot (-1: not registered through this object). */
+  #registered = -1;
 
   /** A barrier that trips when `parties` parties have arrived. */
   constructor(parties: number, options?: Placement) {
-    const { handle, fresh } = claimRegion('Barrier', raw.WORDS * 8, options);
+    const claim = claimRegion('Barrier', raw.WORDS * 8, options);
+    if (claim.fresh) integerIn('parties', parties, 1, raw.MAX_PARTIES);
+    const slots = Math.min(2 * parties + 2, raw.MAX_SLOTS);
+    const handle: BarrierHandle = claim.fresh
+      ? { ...claim.handle, waiters: new SharedArrayBuffer(waiters.wordsFor(slots) * 4) }
+      : (claim.handle as BarrierHandle);
+    if (!(handle.waiters instanceof SharedArrayBuffer)) throw new InvalidArgumentError('expected a Barrier handle with its waiters buffer (from barrier.handle)');
     this.#handle = handle;
     this.#view = int64s(handle, raw.WORDS);
-    if (fresh) {
-      integerIn('parties', parties, 1, raw.MAX_PARTIES);
+    this.#table = new Int32Array(handle.waiters);
+    if (claim.fresh) {
       atomics.store(this.#view, raw.PARTIES, BigInt(parties));
+      waiters.init(this.#table, slots);
     }
+    // The repair may hold nothing strong that reaches the barrier's buffer, or the registry
+    // (which holds buffers weakly) could never forget it: views are rebuilt from its arguments.
+    const table = new WeakRef(handle.waiters);
+    registerRepair(handle.buffer, handle.byteOffset / 4, (words, index, dead) => {
+      const waiterBuffer = table.deref();
+      if (waiterBuffer === undefined) return 0;
+      return raw.recoverDead(new BigInt64Array(words.buffer, index * 4, raw.WORDS), new Int32Array(waiterBuffer), dead);
+    });
   }
 
   /** Rebuilds, in this thread, the barrier that `handle` describes. */
@@ -80,18 +112,53 @@ export class Barrier {
   wait(options?: WaitOptions): boolean {
     const ctx = startWait('Barrier.wait', options);
     const view = this.#view;
-    const arrival = untilSync(ctx, () => raw.arriveStep(view));
-    if (!arrival.last) untilSync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation), HANDOFF_SPINS);
-    return arrival.last;
+    const slot = this.#slot();
+    try {
+      const arrival = untilSync(ctx, () => raw.arriveStep(view, this.#table, slot));
+      if (!arrival.last) untilSync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation), HANDOFF_SPINS);
+      return arrival.last;
+    } finally {
+      waiters.leaveWait(this.#table, slot);
+    }
   }
 
   /** Arrives and waits without blocking the event loop. */
   async waitAsync(options?: WaitOptions): Promise<boolean> {
     const ctx: WaitContext = startWait('Barrier.waitAsync', options);
     const view = this.#view;
-    const arrival = await untilAsync(ctx, () => raw.arriveStep(view));
-    if (!arrival.last) await untilAsync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation));
-    return arrival.last;
+    const slot = this.#slot();
+    try {
+      const arrival = await untilAsync(ctx, () => raw.arriveStep(view, this.#table, slot));
+      if (!arrival.last) await untilAsync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation));
+      return arrival.last;
+    } finally {
+      waiters.leaveWait(this.#table, slot);
+    }
+  }
+
+  /** The slot this wait uses: the registration's, or a fresh one (-1 if the table is full). */
+  #slot(): number {
+    return this.#registered >= 0 ? this.#registered : waiters.claim(this.#table, currentToken);
+  }
+
+  /**
+   * Registers the calling thread as a party watched for death until {@link Barrier.unregister}:
+   * if its thread dies even between waits, the barrier breaks (the round can never trip
+   * without it). Without registration only a death while waiting is noticed.
+   * @throws CapacityError when the waiter table is full; InvalidStateError when registered already.
+   */
+  register(): void {
+    if (this.#registered >= 0) throw new InvalidStateError('Barrier.register: this thread is registered already');
+    const slot = waiters.claim(this.#table, currentToken);
+    if (slot < 0) throw new CapacityError(`Barrier.register: all ${waiters.slotsOf(this.#table)} waiter slots are in use`);
+    waiters.markRegistered(this.#table, slot);
+    this.#registered = slot;
+  }
+
+  /** Ends this thread's registration (see {@link Barrier.register}); a no-op when not registered. */
+  unregister(): void {
+    waiters.free(this.#table, this.#registered);
+    this.#registered = -1;
   }
 
   /** Breaks the current generation: its waiters and later arrivals get BrokenBarrierError. */

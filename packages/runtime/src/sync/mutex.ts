@@ -29,6 +29,7 @@ import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { currentToken } from '../shared/thread.js';
 import { checkWaitOptions, startWait, untilAsync, untilSync, Park, type WaitOptions } from '../shared/wait.js';
 import * as atomics from '../shared/atomics.js';
+import { Guard } from './guard.js';
 import * as raw from './raw/mutex.js';
 import { registerRobustWord } from './robust.js';
 import { callback } from '../shared/validate.js';
@@ -39,20 +40,16 @@ export type MutexHandle = Handle<'Mutex'>;
 const WORD = 0;
 
 /** Proof of holding a {@link Mutex}; release it with `unlock()` or `using`. */
-export class MutexGuard implements Disposable {
+export class MutexGuard extends Guard {
   /** True when the previous holder died holding the lock: check the data it guards. */
   readonly ownerDied: boolean;
-  #view: Int32Array | null;
+  readonly #view: Int32Array;
 
   /** @internal */
   constructor(view: Int32Array, ownerDied: boolean) {
+    super();
     this.#view = view;
     this.ownerDied = ownerDied;
-  }
-
-  /** Whether this guard still holds the lock. */
-  get held(): boolean {
-    return this.#view !== null;
   }
 
   /**
@@ -60,17 +57,15 @@ export class MutexGuard implements Disposable {
    * @throws InvalidStateError when this guard already released it.
    */
   unlock(): void {
-    const view = this.#view;
-    if (view === null) {
-      throw new InvalidStateError('this MutexGuard already unlocked its mutex; unlock each guard once');
-    }
-    this.#view = null;
-    raw.unlock(view, WORD, currentToken);
+    this.releaseOnce();
   }
 
-  /** Releases the lock unless `unlock()` already did. */
-  [Symbol.dispose](): void {
-    if (this.#view !== null) this.unlock();
+  protected doRelease(): void {
+    raw.unlock(this.#view, WORD, currentToken);
+  }
+
+  protected describe(): string {
+    return 'this MutexGuard';
   }
 }
 

@@ -2,23 +2,27 @@
  * ResourcePool: a multi-dimensional counting semaphore in shared memory ("2 cpu_cores and
  * 4096 memory_mb, all or nothing").
  *
- * Layout (Int32 words): `AVAILABLE[d]` for each dimension, `CAPACITY[d]` for each dimension,
- * then a FIFO ticket queue (`raw/fifo.ts`). Dimension names travel in the handle.
+ * Layout: a pool ledger (`raw/pool.ts`): available and total amounts per resource, a FIFO
+ * ticket queue and a holder table of `maxHolders` rows, all changed inside a robust section.
+ * Resource names travel in the handle.
  *
- * **All or nothing.** A take claims each dimension with a compare-exchange and, if a later
- * dimension falls short, gives the earlier ones back and wakes the queue, so no one parks on a
- * shortage that only existed during the rollback. Totals are conserved exactly.
+ * **All or nothing.** A take checks and claims every resource inside one section, so nobody
+ * ever sees part of a request taken. Totals are conserved exactly.
  *
  * **Fairness.** FIFO, as for the Semaphore: a large request is not starved by small ones.
+ *
+ * **Thread death.** A dead thread's queued requests leave the queue and what it held comes
+ * back; the next acquirer's lease says `ownerDied`.
  */
 import { int32s, type Placement } from '../shared/arena.js';
-import * as atomics from '../shared/atomics.js';
 import { InvalidArgumentError, InvalidStateError, ResourceError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
-import { integerIn } from '../shared/validate.js';
+import { currentToken } from '../shared/thread.js';
+import { integerIn, optionsObject } from '../shared/validate.js';
 import { startWait, type WaitOptions } from '../shared/wait.js';
-import { acquireFairAsync, acquireFairSync, tryFair } from './fair.js';
-import * as fifo from './raw/fifo.js';
+import { Guard } from './guard.js';
+import { DEFAULT_MAX_HOLDERS, headerLayout, Ledger, MAX_HOLDERS } from './ledger.js';
+import * as raw from './raw/pool.js';
 
 /** Amounts per resource name, e.g. `{ cpu_cores: 2, memory_mb: 4096 }`. */
 export type ResourceAmounts = Readonly<Record<string, number>>;
@@ -29,33 +33,42 @@ export interface ResourcePoolHandle extends Handle<'ResourcePool'> {
   readonly names: readonly string[];
 }
 
+/** Where a pool lives and how many threads may hold from it at once. */
+export interface ResourcePoolOptions extends Placement {
+  /** Threads that may hold resources at once (rows of the holder table). Default 64, at most 4096. */
+  readonly maxHolders?: number;
+}
+
 const MAX_AMOUNT = 2 ** 31 - 1;
 
 /** A FIFO-fair, all-or-nothing pool of several kinds of resource. */
 export class ResourcePool {
   readonly #handle: ResourcePoolHandle;
-  readonly #view: Int32Array;
+  readonly #ledger: Ledger;
   readonly #names: readonly string[];
-  readonly #queue: number;
 
   /** A pool whose capacity (and initial availability) is `capacity`. */
-  constructor(capacity: ResourceAmounts, options?: Placement) {
+  constructor(capacity: ResourceAmounts, options?: ResourcePoolOptions) {
+    const o = optionsObject('options', options);
+    const holders = o.maxHolders === undefined ? DEFAULT_MAX_HOLDERS : integerIn('options.maxHolders', o.maxHolders, 1, MAX_HOLDERS);
     const names = Object.keys(capacity ?? {});
-    const words = names.length * 2 + fifo.QUEUE_WORDS;
-    const claim = claimRegion('ResourcePool', words * 4, options);
+    const shape = raw.layoutOf(names.length, holders);
+    const claim = claimRegion('ResourcePool', shape.words * 4, options);
     const adopted = !claim.fresh ? (claim.handle as ResourcePoolHandle) : undefined;
     this.#names = adopted?.names ?? names;
     this.#handle = adopted ?? { ...claim.handle, names };
-    this.#queue = this.#names.length * 2;
-    this.#view = int32s(this.#handle, this.#names.length * 2 + fifo.QUEUE_WORDS);
+    const layout = claim.fresh ? shape : headerLayout(claim.handle.buffer, claim.handle.byteOffset);
+    const view = int32s(this.#handle, layout.words);
     if (claim.fresh) {
       if (names.length === 0) throw new InvalidArgumentError('capacity must name at least one resource, e.g. { cpu_cores: 4 }');
-      names.forEach((name, d) => {
-        const total = integerIn(`capacity.${name}`, capacity[name], 0, MAX_AMOUNT);
-        atomics.store(this.#view, d, total);
-        atomics.store(this.#view, names.length + d, total);
-      });
+      raw.init(view, 0, layout, names.map((name) => integerIn(`capacity.${name}`, capacity[name], 0, MAX_AMOUNT)));
     }
+    this.#ledger = new Ledger(view, layout, this.#handle.buffer, this.#handle.byteOffset, 'ResourcePool');
+  }
+
+  /** Bytes a pool of `resources` resources and `maxHolders` holder rows takes (to size an arena). */
+  static byteLength(resources: number, maxHolders = DEFAULT_MAX_HOLDERS): number {
+    return raw.layoutOf(resources, maxHolders).words * 4;
   }
 
   /** Rebuilds, in this thread, the pool that `handle` describes. */
@@ -75,12 +88,12 @@ export class ResourcePool {
 
   /** Total of each resource. */
   get capacity(): Record<string, number> {
-    return this.#read(this.#names.length);
+    return this.#read(raw.capacity);
   }
 
   /** What is free now (a snapshot, not taken atomically across dimensions). */
   available(): Record<string, number> {
-    return this.#read(0);
+    return this.#read(raw.available);
   }
 
   /**
@@ -91,11 +104,12 @@ export class ResourcePool {
     if (typeof request !== 'object' || request === null) {
       throw new InvalidArgumentError('request must be an object of resource amounts, e.g. { cpu_cores: 2 }');
     }
+    const { view, layout } = this.#ledger;
     const amounts = new Array<number>(this.#names.length).fill(0);
     for (const [name, value] of Object.entries(request)) {
       const d = this.#names.indexOf(name);
       if (d < 0) throw new ResourceError(`unknown resource "${name}"; this pool has ${this.#names.join(', ')}`);
-      const cap = atomics.load(this.#view, this.#names.length + d);
+      const cap = raw.capacity(view, 0, layout, d);
       integerIn(`request.${name}`, value, 0, MAX_AMOUNT);
       if (value > cap) {
         throw new ResourceError(`request.${name} = ${value} exceeds the pool's total ${name} (${cap}); it can never be granted`);
@@ -107,74 +121,89 @@ export class ResourcePool {
 
   /** Takes `request` if all of it is free and nobody queues ahead. */
   tryAcquire(request: ResourceAmounts): boolean {
-    return tryFair(this.#view, this.#queue, this.#take(this.amountsOf(request)));
+    return this.tryAcquireLease(request) !== null;
   }
 
-  /** Takes `request` as a whole, blocking in FIFO order. Workers only. */
-  acquire(request: ResourceAmounts, options?: WaitOptions): void {
-    const take = this.#take(this.amountsOf(request));
-    acquireFairSync(this.#view, this.#queue, startWait('ResourcePool.acquire', options), take);
-  }
-
-  /** Takes `request` as a whole without blocking the event loop. */
-  async acquireAsync(request: ResourceAmounts, options?: WaitOptions): Promise<void> {
-    const take = this.#take(this.amountsOf(request));
-    await acquireFairAsync(this.#view, this.#queue, startWait('ResourcePool.acquireAsync', options), take);
+  /** Takes `request` as a {@link ResourceLease} if all of it is free and nobody queues ahead. */
+  tryAcquireLease(request: ResourceAmounts): ResourceLease | null {
+    const amounts = this.amountsOf(request);
+    const r = this.#ledger.tryTake(amounts);
+    return r < 0 ? null : new ResourceLease(this, request, raw.takenOwnerDied(r));
   }
 
   /**
-   * Gives `amounts` back and wakes the queue.
-   * @throws InvalidStateError when a dimension would exceed its capacity (release of what was not taken).
+   * Takes `request` as a whole, blocking in FIFO order. Workers only. Returns it as a
+   * {@link ResourceLease} (`using`), or give it back with `release(request)`.
    */
-  release(request: ResourceAmounts): void {
-    const amounts = this.amountsOf(request);
-    const n = this.#names.length;
-    amounts.forEach((amount, d) => {
-      if (amount === 0) return;
-      for (;;) {
-        const a = atomics.load(this.#view, d);
-        if (a + amount > atomics.load(this.#view, n + d)) {
-          throw new InvalidStateError(`ResourcePool.release: ${this.#names[d]} would exceed its capacity; release only what you acquired`);
-        }
-        if (atomics.compareExchange(this.#view, d, a, a + amount) === a) break;
-      }
-    });
-    fifo.wakeQueue(this.#view, this.#queue);
+  acquire(request: ResourceAmounts, options?: WaitOptions): ResourceLease {
+    const died = this.#ledger.takeSync(this.amountsOf(request), startWait('ResourcePool.acquire', options));
+    return new ResourceLease(this, request, died);
   }
 
-  #read(offset: number): Record<string, number> {
+  /** Takes `request` as a whole without blocking the event loop; see {@link ResourcePool.acquire}. */
+  async acquireAsync(request: ResourceAmounts, options?: WaitOptions): Promise<ResourceLease> {
+    const died = await this.#ledger.takeAsync(this.amountsOf(request), startWait('ResourcePool.acquireAsync', options));
+    return new ResourceLease(this, request, died);
+  }
+
+  /**
+   * Gives `request` back and wakes the queue.
+   * @throws InvalidStateError when more of a resource would be released than is held.
+   */
+  release(request: ResourceAmounts): void {
+    this.releaseFor(currentToken, request);
+  }
+
+  /**
+   * @internal Gives back what the thread with owner token `holder` took (a protocol releasing
+   * a stream's grants from another thread than the one that asked for them).
+   */
+  releaseFor(holder: number, request: ResourceAmounts): void {
+    const over = this.#ledger.give(this.amountsOf(request), holder);
+    if (over >= 0) {
+      throw new InvalidStateError(`ResourcePool.release: more ${this.#names[over]} than is held; release only what you acquired`);
+    }
+  }
+
+  #read(counter: (view: Int32Array, base: number, layout: raw.PoolLayout, d: number) => number): Record<string, number> {
+    const { view, layout } = this.#ledger;
     const out: Record<string, number> = {};
     this.#names.forEach((name, d) => {
-      out[name] = atomics.load(this.#view, offset + d);
+      out[name] = counter(view, 0, layout, d);
     });
     return out;
   }
-
-  #take(amounts: readonly number[]): () => boolean {
-    const view = this.#view;
-    return () => {
-      for (let d = 0; d < amounts.length; d++) {
-        const want = amounts[d]!;
-        if (want === 0) continue;
-        if (!takeOne(view, d, want)) {
-          rollback(view, amounts, d);
-          if (d > 0) fifo.wakeAll(view, this.#queue);
-          return false;
-        }
-      }
-      return true;
-    };
-  }
 }
 
-function takeOne(view: Int32Array, d: number, want: number): boolean {
-  for (;;) {
-    const a = atomics.load(view, d);
-    if (a < want) return false;
-    if (atomics.compareExchange(view, d, a, a - want) === a) return true;
-  }
-}
+/** Resources taken from a {@link ResourcePool}; give them back with `release()` or `using`. */
+export class ResourceLease extends Guard {
+  /** What this lease holds. */
+  readonly amounts: ResourceAmounts;
+  /** True when a holder died holding resources since the last acquire: check what they guard. */
+  readonly ownerDied: boolean;
+  readonly #pool: ResourcePool;
 
-function rollback(view: Int32Array, amounts: readonly number[], upTo: number): void {
-  for (let d = 0; d < upTo; d++) if (amounts[d]! > 0) atomics.add(view, d, amounts[d]!);
+  /** @internal */
+  constructor(pool: ResourcePool, amounts: ResourceAmounts, ownerDied: boolean) {
+    super();
+    this.#pool = pool;
+    this.amounts = amounts;
+    this.ownerDied = ownerDied;
+  }
+
+  /**
+   * Gives the resources back.
+   * @throws InvalidStateError when this lease was already released.
+   */
+  release(): void {
+    this.releaseOnce();
+  }
+
+  protected doRelease(): void {
+    this.#pool.release(this.amounts);
+  }
+
+  protected describe(): string {
+    return 'this ResourceLease';
+  }
 }

@@ -1,23 +1,32 @@
 /**
- * Robust-lock bookkeeping: which lock words this thread knows, so that when a thread dies
- * holding one, the thread that watched it die can mark it OWNER_DIED.
+ * Robust bookkeeping: which shared structures this thread knows, so that when a thread dies
+ * holding, waiting in or registered with one, the thread that watched it die can repair it
+ * (mark a Mutex OWNER_DIED, return a dead holder's permits, drop its queue tickets, break a
+ * barrier it was waiting at).
  *
  * JavaScript runs nothing inside a dying thread, so the thread that owns a `Worker` reports its
- * death ({@link watchWorker}). It can only recover words it knows: every `Mutex` constructed or
- * rebuilt from a handle in this thread is registered here. A lock a worker made and never shared
- * with the watching thread is not recovered (nobody else can be waiting on it anyway).
+ * death ({@link watchWorker}). It can only repair structures it knows: every robust primitive
+ * constructed or rebuilt from a handle in this thread registers its repair here. A structure a
+ * worker made and never shared with the watching thread is not repaired (nobody else can be
+ * waiting on it anyway).
  */
 import type { Worker } from 'node:worker_threads';
 import { tokenOf } from '../shared/thread.js';
 import { markOwnerDied } from './raw/mutex.js';
 
-// Keyed by buffer: one arena holds many locks; offsets are word indexes into an Int32Array over
-// it. Buffers are held weakly: every message that carries a handle makes a new wrapper object
+// Keyed by buffer: one arena holds many structures; each is known by the word index (into an
+// Int32Array over the buffer) of its first word, with the repair to run there. Buffers are held weakly: every message that carries a handle makes a new wrapper object
 // for the same memory, so a long-lived worker would otherwise keep one entry per task. A lock
 // this thread holds keeps its buffer reachable through the guard, so nothing held is forgotten.
+/**
+ * Repairs the structure at `view[index]` after the death of the thread whose token is `dead`;
+ * returns how many holdings, tickets or registrations of that thread it dropped.
+ */
+export type Repair = (view: Int32Array, index: number, dead: number) => number;
+
 interface Known {
   readonly buffer: WeakRef<SharedArrayBuffer>;
-  readonly words: Set<number>;
+  readonly words: Map<number, Repair>;
 }
 const known = new Set<Known>();
 const byBuffer = new WeakMap<SharedArrayBuffer, Known>();
@@ -26,17 +35,26 @@ const forget = new FinalizationRegistry<Known>((entry) => known.delete(entry));
 // wrappers with every task and must not pile up between garbage collections.
 let scope: Known[] | undefined;
 
-/** Remembers a robust lock word (idempotent). */
+/** Remembers a robust Mutex word (idempotent). */
 export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number): void {
+  registerRepair(buffer, wordIndex, markMutex);
+}
+
+function markMutex(view: Int32Array, index: number, dead: number): number {
+  return markOwnerDied(view, index, dead) ? 1 : 0;
+}
+
+/** Remembers a robust structure starting at `wordIndex` and how to repair it (idempotent). */
+export function registerRepair(buffer: SharedArrayBuffer, wordIndex: number, repair: Repair): void {
   let entry = byBuffer.get(buffer);
   if (entry === undefined) {
-    entry = { buffer: new WeakRef(buffer), words: new Set() };
+    entry = { buffer: new WeakRef(buffer), words: new Map() };
     byBuffer.set(buffer, entry);
     known.add(entry);
     forget.register(buffer, entry);
     scope?.push(entry);
   }
-  entry.words.add(wordIndex);
+  entry.words.set(wordIndex, repair);
 }
 
 /** Starts collecting the lock words this thread registers (a worker starting a task). */
@@ -56,14 +74,14 @@ export function endLockScope(threadId: number): number {
   return markHeldBy(entries, tokenOf(threadId));
 }
 
-/** Marks every word in `entries` held by `token` as owner-died; returns how many. */
+/** Repairs every structure in `entries` for the dead thread `token`; returns how much it dropped. */
 function markHeldBy(entries: Iterable<Known>, token: number): number {
   let marked = 0;
   for (const entry of entries) {
     const buffer = entry.buffer.deref();
     if (buffer === undefined) continue;
     const view = new Int32Array(buffer);
-    for (const index of entry.words) if (markOwnerDied(view, index, token)) marked++;
+    for (const [index, repair] of entry.words) marked += repair(view, index, token);
   }
   return marked;
 }

@@ -7,7 +7,13 @@
  * | 0-19  | COUNT      | parties inside this generation (arrived, and not yet departed)     |
  * | 20    | BROKEN     | this generation is broken: waiters depart with BrokenBarrierError  |
  * | 21    | RESET      | a reset is pending: once COUNT drains to 0, a fresh generation starts |
- * | 22-62 | GENERATION | trips so far (41 bits: no wrap in practice)                          |
+ * | 22-31 | LAST       | waiter-table slot + 1 of the latest arrival (0: none, or untracked) |
+ * | 32-62 | GENERATION | trips so far (31 bits: no wrap in practice)                          |
+ *
+ * Every word is written by the parties themselves with compare-exchange; a dead party's
+ * watcher writes it too, through {@link recoverDead}. Who is inside is kept in the waiter
+ * table (`raw/barrier-waiters.ts`); LAST ties an arrival to its slot so a watcher can tell
+ * whether a party that died while arriving had arrived.
  *
  * The last party to arrive trips the barrier by moving to the next generation with COUNT 0 in
  * the same compare-exchange; waiters park on the word and leave when the generation differs
@@ -17,6 +23,7 @@
 import * as atomics from '../../shared/atomics.js';
 import { BrokenBarrierError } from '../../shared/errors.js';
 import { Park } from '../../shared/wait.js';
+import * as waiters from './barrier-waiters.js';
 
 export const STATE = 0;
 export const PARTIES = 1;
@@ -25,7 +32,11 @@ export const WORDS = 2;
 const COUNT_MASK = (1n << 20n) - 1n;
 export const BROKEN = 1n << 20n;
 const RESET = 1n << 21n;
-const GEN_SHIFT = 22n;
+const LAST_SHIFT = 22n;
+const LAST_MASK = ((1n << 10n) - 1n) << LAST_SHIFT;
+/** Waiter-table slots LAST can name. */
+export const MAX_SLOTS = 1023;
+const GEN_SHIFT = 32n;
 const GEN_ONE = 1n << GEN_SHIFT;
 /** The most parties a barrier can have. */
 export const MAX_PARTIES = Number(COUNT_MASK);
@@ -56,8 +67,18 @@ function brokenError(): BrokenBarrierError {
   );
 }
 
-/** One step of arriving: an {@link Arrival}, or where to park while a reset drains. */
-export function arriveStep(view: BigInt64Array): Arrival | Park {
+/** LAST of a state word: slot + 1 of the latest arrival, 0 for none. */
+function lastOf(s: bigint): number {
+  return Number((s & LAST_MASK) >> LAST_SHIFT);
+}
+
+/**
+ * One step of arriving: an {@link Arrival}, or where to park while a reset drains. `slot` is
+ * this party's waiter-table slot (-1: untracked). Before its compare-exchange it marks the slot
+ * PENDING in the generation it joins, and confirms the previous arrival's slot (helping), so
+ * LAST plus the slots always tell whether a party that died here had arrived.
+ */
+export function arriveStep(view: BigInt64Array, table: Int32Array, slot: number): Arrival | Park {
   const parties = BigInt(atomics.load(view, PARTIES));
   for (;;) {
     const s = atomics.load(view, STATE);
@@ -67,17 +88,66 @@ export function arriveStep(view: BigInt64Array): Arrival | Park {
       atomics.compareExchange(view, STATE, s, fresh(s));
       continue;
     }
+    const generation = generationOf(s);
+    if (slot >= 0) waiters.markPending(table, slot, generation);
+    const last = lastOf(s);
+    // The arrival before ours is overwritten now: confirm it first (see recoverDead).
+    if (last !== 0) waiters.confirm(table, last - 1, generation);
     const count = BigInt(countOf(s)) + 1n;
-    const last = count >= parties;
-    const next = last ? fresh(s) : s + 1n;
+    const trips = count >= parties;
+    const tag = BigInt(slot + 1) << LAST_SHIFT;
+    const next = trips ? fresh(s) : ((s & ~LAST_MASK) | tag) + 1n;
     if (atomics.compareExchange(view, STATE, s, next) !== s) continue;
-    if (last) {
+    if (slot >= 0) waiters.confirm(table, slot, generation);
+    if (trips) {
       atomics.notify(view, STATE);
-      return { generation: generationOf(s), last };
+      return { generation, last: true };
     }
     // A party may have deregistered between our read of PARTIES and our arrival: if the
     // arrivals now suffice, trip here (tryTrip's compare-exchange lets only one thread do it).
-    return { generation: generationOf(s), last: tryTrip(view, generationOf(s)) };
+    return { generation, last: tryTrip(view, generation) };
+  }
+}
+
+/**
+ * Repairs the barrier after the death of the thread `dead`: a party of the current generation
+ * that had arrived (or was arriving and had arrived, by LAST) breaks it and departs, as a
+ * timed-out waiter does; one that died before its arrival counted, or a registered party
+ * between waits, breaks it without departing. Either way the live waiters get BrokenBarrierError: a dead party is never an
+ * arrival that lets the others pass. Frees the dead thread's slots; returns how many it had.
+ */
+export function recoverDead(view: BigInt64Array, table: Int32Array, dead: number): number {
+  let found = 0;
+  for (let slot = 0; slot < waiters.slotsOf(table); slot++) {
+    if (waiters.tokenAt(table, slot) !== dead) continue;
+    found++;
+    const { generation, arrived, registered } = waiters.stateAt(table, slot);
+    breakFor(view, waiters.hasArrival(table, slot) ? generation : -1, slot, arrived, registered);
+    waiters.free(table, slot);
+  }
+  return found;
+}
+
+/**
+ * Breaks the current generation for a dead party: one arriving or waiting in `generation`
+ * (-1: none), or a registered one (which the current round can never have without it).
+ */
+function breakFor(view: BigInt64Array, generation: number, slot: number, confirmed: boolean, registered: boolean): void {
+  for (;;) {
+    const s = atomics.load(view, STATE);
+    const inside = Number(generationOf(s) & BigInt(waiters.GEN_MASK)) === generation;
+    // Not inside the current round and not registered: it tripped or was reset; it passed.
+    if (!inside && !registered) return;
+    const arrived = inside && (confirmed || lastOf(s) === slot + 1);
+    if ((s & BROKEN) !== 0n) {
+      if (arrived) depart(view, generationOf(s));
+      return;
+    }
+    const next = arrived ? (s | BROKEN) - 1n : s | BROKEN;
+    if (atomics.compareExchange(view, STATE, s, next) === s) {
+      atomics.notify(view, STATE);
+      return;
+    }
   }
 }
 
