@@ -29,7 +29,7 @@ import { adopt, claimRegion, type Handle } from '../shared/handle.js';
 import { currentToken } from '../shared/thread.js';
 import { checkWaitOptions, startWait, untilAsync, untilSync, Park, type WaitOptions } from '../shared/wait.js';
 import * as atomics from '../shared/atomics.js';
-import { Guard } from './guard.js';
+import { alreadyReleased } from './guard.js';
 import * as raw from './raw/mutex.js';
 import { registerRobustWord } from './robust.js';
 import { callback } from '../shared/validate.js';
@@ -39,17 +39,27 @@ export type MutexHandle = Handle<'Mutex'>;
 
 const WORD = 0;
 
-/** Proof of holding a {@link Mutex}; release it with `unlock()` or `using`. */
-export class MutexGuard extends Guard {
+/**
+ * Proof of holding a {@link Mutex}; release it with `unlock()` or `using`.
+ *
+ * Not a `Guard` subclass, unlike the other guards: the uncontended `lock()` allocates one guard
+ * per call, and V8 builds a derived class's instance measurably slower (25 -> 32 ns per
+ * lock+unlock against a 22 ns bare futex, same run). Its once-only release is the same rule.
+ */
+export class MutexGuard implements Disposable {
   /** True when the previous holder died holding the lock: check the data it guards. */
   readonly ownerDied: boolean;
-  readonly #view: Int32Array;
+  #view: Int32Array | null;
 
   /** @internal */
   constructor(view: Int32Array, ownerDied: boolean) {
-    super();
     this.#view = view;
     this.ownerDied = ownerDied;
+  }
+
+  /** Whether this guard still holds the lock. */
+  get held(): boolean {
+    return this.#view !== null;
   }
 
   /**
@@ -57,15 +67,15 @@ export class MutexGuard extends Guard {
    * @throws InvalidStateError when this guard already released it.
    */
   unlock(): void {
-    this.releaseOnce();
+    const view = this.#view;
+    if (view === null) throw alreadyReleased('this MutexGuard');
+    this.#view = null;
+    raw.unlock(view, WORD, currentToken);
   }
 
-  protected doRelease(): void {
-    raw.unlock(this.#view, WORD, currentToken);
-  }
-
-  protected describe(): string {
-    return 'this MutexGuard';
+  /** Releases the lock unless `unlock()` already did. */
+  [Symbol.dispose](): void {
+    if (this.#view !== null) this.unlock();
   }
 }
 

@@ -196,11 +196,12 @@ export class ResourceLease extends Guard {
    * @throws InvalidStateError when this lease was already released.
    */
   release(): void {
-    this.releaseOnce();
+    this.claimRelease();
+    this.#pool.release(this.amounts);
   }
 
-  protected doRelease(): void {
-    this.#pool.release(this.amounts);
+  protected releaseHeld(): void {
+    this.release();
   }
 
   protected describe(): string {

@@ -63,11 +63,12 @@ export class RwLockGuard extends Guard {
    * @throws InvalidStateError when this guard already released it.
    */
   unlock(): void {
-    this.releaseOnce();
+    this.claimRelease();
+    this.#lock.release(this.mode);
   }
 
-  protected doRelease(): void {
-    this.#lock.release(this.mode);
+  protected releaseHeld(): void {
+    this.unlock();
   }
 
   protected describe(): string {

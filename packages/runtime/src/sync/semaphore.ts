@@ -159,11 +159,12 @@ export class SemaphorePermit extends Guard {
    * @throws InvalidStateError when this permit was already released.
    */
   release(): void {
-    this.releaseOnce();
+    this.claimRelease();
+    this.#semaphore.release(this.permits);
   }
 
-  protected doRelease(): void {
-    this.#semaphore.release(this.permits);
+  protected releaseHeld(): void {
+    this.release();
   }
 
   protected describe(): string {
