@@ -14,6 +14,14 @@ export type ConnectionOption = string | RedisOptions | Redis;
 
 /** Opens a new client for `connection` (a given client is duplicated, so it is ours to close). */
 export function openRedis(connection: ConnectionOption, extra: RedisOptions = {}): Redis {
+  const redis = open(connection, extra);
+  // Connection errors reach callers through their commands (with bounded retries); without a
+  // listener ioredis would also print each reconnect attempt.
+  redis.on('error', () => {});
+  return redis;
+}
+
+function open(connection: ConnectionOption, extra: RedisOptions): Redis {
   if (connection instanceof Redis) return connection.duplicate(extra);
   if (typeof connection === 'string') {
     if (connection.startsWith('unix:')) return new Redis({ ...extra, path: connection.slice('unix:'.length) });

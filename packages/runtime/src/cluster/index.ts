@@ -11,6 +11,10 @@
  *
  * @module
  */
+export { ForbiddenModuleError } from './allow.js';
+export { ClusterCoordinator, type ClusterCoordinatorOptions, type ClusterExecuteOptions } from './coordinator.js';
+export type { ClusterBarrier, ClusterMutexGuard, ClusterResources, ClusterState, ClusterStreamContext } from './context.js';
+export { ClusterNode, type ClusterNodeOptions } from './node.js';
 export { openRedis, redact, type ConnectionOption } from './connection.js';
 export { RedisBarrier } from './primitives/barrier.js';
 export { RedisCounter } from './primitives/counter.js';

@@ -87,11 +87,20 @@ export class RedisState<S = Record<string, unknown>> {
     return pollUntil(`RedisState ${this.name}.createNewVersion`, options, async () => {
       const base = await this.current();
       const record: StateVersion<S> = { version: base.version + 1, state: fn(base.state), streamId, createdAt: Date.now() };
-      const json = JSON.stringify(record);
-      if (json === undefined) throw new InvalidArgumentError(`RedisState ${this.name}: the new state is not a JSON value`);
-      const v = await COMMIT.run(this.#session.redis, this.#keys, [base.version, json, this.#maxVersions]);
-      return v === 0 ? undefined : record;
+      return (await this.tryCommit(record)) ? record : undefined;
     });
+  }
+
+  /**
+   * Commits `record` if the current version is `record.version - 1` (an optimistic write whose
+   * state was computed elsewhere, for instance on a worker thread); says whether it did.
+   * @throws InvalidArgumentError when the state is not JSON.
+   */
+  async tryCommit(record: StateVersion<S>): Promise<boolean> {
+    const json = JSON.stringify(record);
+    if (json === undefined) throw new InvalidArgumentError(`RedisState ${this.name}: the new state is not a JSON value`);
+    const v = await COMMIT.run(this.#session.redis, this.#keys, [record.version - 1, json, this.#maxVersions]);
+    return v !== 0;
   }
 
   /**
