@@ -113,6 +113,20 @@ describeWithRedis('cluster: failure semantics', () => {
     expect((r.value as { token: number }).token).toBeGreaterThan(first);
   });
 
+  it('Redis restarts and loses every key: the run fails its lost streams instead of hanging, and everyone reconnects', async () => {
+    const c = await cluster(LOCK_MS, 2);
+    const lost = c.executeParallel([0, 1].map((i) => ({ id: `l${i}`, task: clusterStream('spin.mjs'), input: { ms: 2000 } })));
+    await runnerOf('l0');
+    await server.restart();
+    // No timeoutMs: only the coordinator noticing the vanished jobs ends this run.
+    const results = await lost;
+    expect(results.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(results[0]!.error!.message).toMatch(/vanished from Redis/);
+    // Coordinator and nodes reconnected on their own: a new run completes.
+    const again = await c.run({ id: 'after', task: clusterStream('echo.mjs'), input: 'back' }, { timeoutMs: 20_000 });
+    expect(again).toMatchObject({ status: 'complete', value: { input: 'back' } });
+  });
+
   it(`a CPU-bound stream of ${NO_STALL_MS} ms on a live node is never taken for stalled (job lock 500 ms)`, async () => {
     const c = await cluster(500, 2);
     const r = await c.run({ id: 'long', task: clusterStream('spin.mjs'), input: { ms: NO_STALL_MS } }, { timeoutMs: NO_STALL_MS + 20_000 });

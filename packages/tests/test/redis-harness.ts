@@ -22,13 +22,17 @@ const INSTALL_HINT = 'install it with: apt-get update && apt-get install -y redi
  * when TRIBUTARY_REQUIRE_REDIS=1.
  */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (redisInstalled) return describe(name, body);
+  if (redisInstalled) {
+    describe(name, body);
+    return;
+  }
   if (process.env.TRIBUTARY_REQUIRE_REDIS === '1') {
-    return describe(name, () => {
+    describe(name, () => {
       it('needs redis-server', () => {
         throw new Error(`redis-server is not installed and TRIBUTARY_REQUIRE_REDIS=1; ${INSTALL_HINT}`);
       });
     });
+    return;
   }
   console.warn(`\n!!! SKIPPING "${name}": redis-server is not installed; ${INSTALL_HINT} !!!\n`);
   describe.skip(name, body);
@@ -38,6 +42,8 @@ export function describeWithRedis(name: string, body: () => void): void {
 export interface RedisServer {
   /** The socket path (what `connection` options take). */
   readonly socket: string;
+  /** Kills the server (-9, losing every key: there is no persistence) and starts a fresh one on the same socket. */
+  restart(): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -46,6 +52,21 @@ export interface RedisServer {
 export async function startRedis(args: readonly string[] = []): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-redis-'));
   const socket = join(dir, 'redis.sock');
+  let server = await spawnServer(dir, socket, args);
+  return {
+    socket,
+    async restart() {
+      await server.kill();
+      server = await spawnServer(dir, socket, args);
+    },
+    async stop() {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnServer(dir: string, socket: string, args: readonly string[]): Promise<{ kill(): Promise<void> }> {
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
@@ -54,20 +75,19 @@ export async function startRedis(args: readonly string[] = []): Promise<RedisSer
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
+  const kill = async (): Promise<void> => {
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
-    rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
   while (!(await accepts(socket))) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
+      await kill();
       throw new Error(`redis-server did not start on ${socket} within 10 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { socket, stop };
+  return { kill };
 }
 
 function accepts(socket: string): Promise<boolean> {

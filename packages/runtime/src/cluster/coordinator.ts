@@ -85,6 +85,10 @@ export class ClusterCoordinator implements AsyncDisposable {
     const prefix = this.#session.prefix;
     this.#queue = new Queue(this.#name, { connection: bullConnection(o.connection), prefix });
     this.#events = new QueueEvents(this.#name, { connection: bullConnection(o.connection), prefix });
+    // Connection errors are transient (ioredis reconnects) and reach callers through commands;
+    // without listeners BullMQ would print every one.
+    this.#queue.on('error', () => {});
+    this.#events.on('error', () => {});
     this.state = new RedisState(this.#session, this.#name, { maxVersions: this.#maxVersions });
     this.#capacity = o.resources;
     this.resources = o.resources === undefined ? undefined : new RedisResources(this.#session, this.#name);

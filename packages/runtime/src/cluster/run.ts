@@ -1,7 +1,7 @@
 /**
  * One run on the cluster: adds a BullMQ job per stream, hears of each job's progress and end
  * (QueueEvents, with a once-a-second reconciliation against the jobs themselves in case an
- * event was missed across a reconnect), and settles **exactly one result per stream id**: the
+ * event was missed across a reconnect, or failing it if its job vanished), and settles **exactly one result per stream id**: the
  * first end wins and any later one (a node presumed dead finishing after all) is dropped.
  * It also drives aligned checkpoints and cancellation (signal, timeout, consumer leaving).
  */
@@ -148,7 +148,12 @@ export class ClusterRun {
     for (let i = 0; i < this.#specs.length; i++) {
       if (this.#results[i] !== undefined) continue;
       const job: Job<StreamJob, AttemptOutcome> | undefined = await this.#deps.queue.getJob(this.#jobId(i));
-      if (job?.finishedOn === undefined) continue;
+      if (job === undefined) {
+        // Nothing will ever end it: fail it rather than wait forever.
+        this.#settleFailed(this.#jobId(i), 'its job vanished from Redis (restarted without persistence, or flushed); run it again');
+        continue;
+      }
+      if (job.finishedOn === undefined) continue;
       if (job.returnvalue !== null && job.returnvalue !== undefined) this.#settle(job.id!, job.returnvalue);
       else this.#settleFailed(job.id!, job.failedReason);
     }
