@@ -26,8 +26,9 @@ describeWithRedis('cluster primitives on Redis', () => {
 
   beforeAll(async () => {
     server = await startRedis();
-    a = new Session(openRedis(server.socket), { leaseMs: 500 });
-    b = new Session(openRedis(server.socket), { leaseMs: 500 });
+    // Leases long enough that a loaded machine's event-loop delays never lapse a live session.
+    a = new Session(openRedis(server.socket), { leaseMs: 3000 });
+    b = new Session(openRedis(server.socket), { leaseMs: 3000 });
     await Promise.all([a.start(), b.start()]);
   });
   const children: ChildProcess[] = [];
@@ -42,10 +43,10 @@ describeWithRedis('cluster primitives on Redis', () => {
 
   /** Starts hold.mjs in its own process and resolves with the first line it prints. */
   async function holder(kind: string, key: string): Promise<{ child: ChildProcess; said: Record<string, unknown> }> {
-    const child = spawn(process.execPath, [fixture('cluster/hold.mjs').pathname, server.socket, kind, key, '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fixture('cluster/hold.mjs').pathname, server.socket, kind, key, '1500'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('holder said nothing within 10 s')), 10_000);
+      const timer = setTimeout(() => reject(new Error('holder said nothing within 20 s')), 20_000);
       createInterface({ input: child.stdout! }).once('line', (l) => {
         clearTimeout(timer);
         resolve(l);

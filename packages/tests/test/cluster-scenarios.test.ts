@@ -1,5 +1,8 @@
 // The seed's scenarios on the cluster backend: three tributary-node processes on this machine,
 // a ClusterCoordinator, a real redis-server on a Unix socket.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClusterCoordinator } from '@tributary/runtime/cluster';
 import type { StreamResult } from '@tributary/runtime';
@@ -66,11 +69,29 @@ describeWithRedis('cluster: the seed scenarios across three nodes', () => {
     expect(results.slice(1).map((r) => r.error?.name)).toEqual(['BrokenBarrierError', 'BrokenBarrierError']);
   });
 
+  it('scenario 2: race prevention: read-modify-writes of one file from every node, under ctx.mutex with fencing tokens', async () => {
+    const c = coordinator();
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-count-'));
+    const file = join(dir, 'count.json');
+    writeFileSync(file, JSON.stringify({ count: 0, token: 0 }));
+    const name = `count-${Date.now()}`;
+    try {
+      const results = await c.executeParallel(
+        Array.from({ length: 6 }, (_, i) => ({ id: `w${i}`, task: clusterStream('guarded-count.mjs'), input: { file, name, times: 10 } })),
+        { timeoutMs: 30_000 },
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(6).fill('complete'));
+      expect(JSON.parse(readFileSync(file, 'utf8')).count).toBe(60);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('scenario 3: progressive results as streams settle; a throwing stream keeps its error', async () => {
     const c = coordinator();
     const seen: StreamResult[] = [];
     for await (const r of c.stream([
-      { id: 'slow', durationMs: 600 },
+      { id: 'slow', durationMs: 3000 },
       { id: 'fast', durationMs: 10 },
       { id: 'bad', task: clusterStream('throws.mjs'), input: 7 },
     ])) seen.push(r);
