@@ -26,17 +26,25 @@ export interface ClusterBarrier {
 
 /** `ctx.state` of a cluster stream: the coordinator's versioned state in Redis (JSON values). */
 export interface ClusterState<S = Record<string, unknown>> {
+  /** The current version (a blocking read). */
   current(): StateVersion<S>;
+  /** The current state. */
   getCurrentState(): S;
+  /** Commits `fn(current)` as the next version, retrying on conflicts (default timeout 30,000). `fn` must be pure. */
   createNewVersionSync(fn: (state: S) => S, streamId: string, options?: Pick<WaitOptions, 'timeoutMs'>): StateVersion<S>;
+  /** The same as `createNewVersionSync`, as a promise (the thread blocks either way). */
   createNewVersion(fn: (state: S) => S, streamId: string, options?: Pick<WaitOptions, 'timeoutMs'>): Promise<StateVersion<S>>;
+  /** Waits until the state reaches `version`; without a timeout, until the run is cancelled. */
   waitForVersion(version: number, options?: Pick<WaitOptions, 'timeoutMs'>): Promise<StateVersion<S>>;
 }
 
 /** `ctx.resources` of a cluster stream: the coordinator's pool in Redis. */
 export interface ClusterResources {
+  /** Asks for `request`: granted in full, negotiated down to `min`, queued FIFO for `waitMs`, or refused (the grant says why). */
   requestResources(streamId: string, request: ResourceAmounts, options?: RequestOptions): Promise<ResourceGrant>;
+  /** Gives back what `streamId` holds (the node also does so when the attempt ends). */
   releaseResources(streamId: string): Promise<Record<string, number>>;
+  /** What `streamId` holds now. */
   holdings(streamId: string): Promise<Record<string, number>>;
 }
 
@@ -46,20 +54,34 @@ export interface ClusterMutexGuard {
   readonly token: number;
   /** The previous holder's node (or stream attempt) died holding it. */
   readonly ownerDied: boolean;
+  /** Releases the lock. @throws InvalidStateError when already released; NotOwnerError when its lease lapsed meanwhile. */
   unlock(): void;
 }
 
-/** What a cluster stream function receives. */
+/**
+ * What a cluster stream function receives: the in-process `StreamContext` less `fileLocks` and
+ * `directory`, plus `mutex(name)`. A stream written against those members runs unchanged.
+ */
 export interface ClusterStreamContext {
+  /** The stream's id. */
   readonly id: string;
+  /** 1 on the first run; higher after its node died and another node re-ran it. */
   readonly attempt: number;
+  /** The last heartbeat details (JSON) the previous attempt sent, on a re-run. */
   readonly resume: unknown;
+  /** Aborted when the run is cancelled (seen at heartbeat, progress and checkpoint calls). */
   readonly signal: AbortSignal;
+  /** Says "alive"; `details` (JSON) are kept for a re-run's `resume`. A store into shared memory; forwarded in batches. */
   heartbeat(details?: unknown): void;
+  /** Reports progress in [0, 1]; also counts as a heartbeat. */
   progress(fraction: number, details?: unknown): void;
+  /** A safe point: joins a pending aligned checkpoint (until all arrived or the interval passed). @throws AbortedError once cancelled. */
   checkpoint(): void;
+  /** A barrier over every stream of the run, across nodes. */
   readonly barrier: ClusterBarrier;
+  /** The coordinator's versioned state. */
   readonly state: ClusterState;
+  /** The coordinator's resource pool, when it was created with `resources`. */
   readonly resources: ClusterResources | undefined;
   /** A mutex shared by every stream of every run of this coordinator, across nodes. */
   mutex(name: string): { lock(options?: Pick<WaitOptions, 'timeoutMs'>): ClusterMutexGuard };
