@@ -144,7 +144,7 @@ describeWithRedis('cluster: the seed scenarios across three nodes', () => {
     const records: { epoch: number; progress: Record<string, number>; lagging: readonly string[] }[] = [];
     c.configureConvergence({ type: 'checkpoint', intervalMs: 400, callback: ((r: (typeof records)[number]) => records.push(r)) as never });
     const results = await c.executeParallel(
-      Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, task: clusterStream('cooperative.mjs'), input: { ms: 2000 } })),
+      Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, task: clusterStream('cooperative.mjs'), input: { ms: 3000 } })),
       { timeoutMs: 30_000 },
     );
     expect(results.map((r) => r.status)).toEqual(['complete', 'complete', 'complete']);

@@ -152,7 +152,9 @@ export class ClusterNode {
       this.#log({ event: 'end', run: data.runId, stream: data.id, attempt: attempts, status });
       return { status, ...rest, startedAt, completedAt: Date.now(), attempts };
     };
-    if ((await this.#redis.get(keys.cancel)) !== null) {
+    // Both reads go out back to back (one round trip's wait); most attempts need neither answer.
+    const [cancelled, resume] = await Promise.all([this.#redis.get(keys.cancel), this.#redis.hget(keys.resume, data.id)]);
+    if (cancelled !== null) {
       return outcome('cancelled', { error: errorInfo(new AbortedError(`stream ${data.id} was cancelled before it started`)) });
     }
     let href: string | undefined;
@@ -163,7 +165,6 @@ export class ClusterNode {
       await runBarrier(this.#session, data).break();
       return outcome('failed', { error: errorInfo(error) });
     }
-    const resume = await this.#redis.hget(keys.resume, data.id);
     const words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
@@ -181,7 +182,8 @@ export class ClusterNode {
     } finally {
       this.#active.delete(job.id!);
       port1.close();
-      await this.#forward([attempt]).catch(() => {});
+      // Only a handed-back stream's last details still matter (the next node resumes from them).
+      if (attempt.handBack) await this.#forward([attempt]).catch(() => {});
       await services.release();
     }
     if (attempt.handBack) {
