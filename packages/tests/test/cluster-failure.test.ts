@@ -165,6 +165,22 @@ describeWithRedis('cluster: failure semantics', () => {
     expect(again).toMatchObject({ status: 'complete', value: { input: 'back' } });
   });
 
+  it('Redis gone for good: a run without timeoutMs still ends, failing its streams after options.unreachableMs', async () => {
+    const name = `failure-${++queue}`;
+    nodes = [await startNode(['--connection', server.socket, '--name', name, '--threads', '1', '--allow', STREAMS_ROOT])];
+    coordinator = new ClusterCoordinator({ connection: server.socket, name, unreachableMs: 2000 });
+    const run = coordinator.executeParallel([{ id: 'orphan', task: clusterStream('spin.mjs'), input: { ms: 60_000 } }]);
+    await runnerOf('orphan');
+    const down = Date.now();
+    await server.stop();
+    const [r] = await run;
+    expect(r).toMatchObject({ status: 'failed', error: { name: 'StreamError' } });
+    expect(r!.error!.message).toMatch(/did not answer for 2000 ms/);
+    expect(Date.now() - down).toBeLessThan(10_000);
+    // Later tests get a server again.
+    server = await startRedis();
+  });
+
   it(`a CPU-bound stream of ${NO_STALL_MS} ms on a live node is never taken for stalled (job lock 1000 ms)`, async () => {
     const c = await cluster(1000, 2);
     const r = await c.run({ id: 'long', task: clusterStream('spin.mjs'), input: { ms: NO_STALL_MS } }, { timeoutMs: NO_STALL_MS + 20_000 });

@@ -24,6 +24,7 @@ import { convergenceType, intervalMs, runSignal } from '../streams/validate.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { bullConnection, openRedis, type ConnectionOption } from './connection.js';
 import type { AttemptOutcome, StreamJob } from './job.js';
+import { within } from './primitives/poll.js';
 import { RedisResources } from './primitives/resources.js';
 import { Session } from './primitives/session.js';
 import { RedisState } from './primitives/state.js';
@@ -42,6 +43,11 @@ export interface ClusterCoordinatorOptions {
   readonly resources?: ResourceAmounts;
   /** Versions kept by `coordinator.state` / `ctx.state`. Default 100. */
   readonly maxVersions?: number;
+  /**
+   * How long Redis may stay unreachable during a run before its unsettled streams fail (with a
+   * StreamError saying so) instead of waiting for it to come back. Default 60,000.
+   */
+  readonly unreachableMs?: number;
 }
 
 /** Options of one cluster run. */
@@ -51,6 +57,8 @@ export interface ClusterExecuteOptions extends ExecuteOptions {
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
+/** How long `close()` waits for BullMQ's connections to close (Redis may be unreachable). */
+const CLOSE_MS = 2000;
 
 /** Runs streams on the cluster's nodes and converges their results. See the module documentation. */
 export class ClusterCoordinator implements AsyncDisposable {
@@ -65,6 +73,7 @@ export class ClusterCoordinator implements AsyncDisposable {
   readonly #events: QueueEvents;
   readonly #maxVersions: number;
   readonly #capacity: ResourceAmounts | undefined;
+  readonly #unreachableMs: number;
   #ready: Promise<void> | undefined;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
     type: 'barrier',
@@ -91,6 +100,7 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.#events.on('error', () => {});
     this.state = new RedisState(this.#session, this.#name, { maxVersions: this.#maxVersions });
     this.#capacity = o.resources;
+    this.#unreachableMs = o.unreachableMs === undefined ? 60_000 : positiveFinite('options.unreachableMs', o.unreachableMs);
     this.resources = o.resources === undefined ? undefined : new RedisResources(this.#session, this.#name);
   }
 
@@ -165,7 +175,7 @@ export class ClusterCoordinator implements AsyncDisposable {
     const run = this.#run;
     run?.cancel(new Error('coordinator closed'));
     await run?.done;
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    await within(Promise.allSettled([this.#events.close(), this.#queue.close()]), CLOSE_MS);
     await this.#session.close();
     this.#redis.disconnect();
   }
@@ -185,7 +195,10 @@ export class ClusterCoordinator implements AsyncDisposable {
     const timeoutMs = o.timeoutMs === undefined ? undefined : positiveFinite('options.timeoutMs', o.timeoutMs);
     const callback = this.#convergence.callback as ((event: unknown) => void) | undefined;
     const run = new ClusterRun(
-      { session: this.#session, queue: this.#queue, events: this.#events, scope: this.#name, resources: this.resources !== undefined, maxVersions: this.#maxVersions },
+      { session: this.#session, queue: this.#queue, events: this.#events, scope: this.#name, resources: this.resources !== undefined,
+        maxVersions: this.#maxVersions,
+        unreachableMs: this.#unreachableMs,
+      },
       specs,
       {
         convergence: type,

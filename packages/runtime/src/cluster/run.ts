@@ -23,6 +23,8 @@ export interface ClusterRunDeps {
   readonly scope: string;
   readonly resources: boolean;
   readonly maxVersions: number;
+  /** Redis unreachable this long fails the streams still unsettled (nothing waits forever on a dead server). */
+  readonly unreachableMs: number;
 }
 
 /** Options of one run. */
@@ -110,7 +112,28 @@ export class ClusterRun {
         opts: { jobId: this.#jobId(i), attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
       })),
     );
-    this.#timers.push(setInterval(() => void this.#reconcile().catch(() => {}), RECONCILE_MS));
+    let reachedAt = Date.now();
+    let inFlight = false;
+    this.#timers.push(
+      setInterval(() => {
+        // BullMQ's client queues commands while disconnected, so a look-up may never answer:
+        // what bounds the run is the time since Redis last answered, not a failed call.
+        if (Date.now() - reachedAt >= this.#deps.unreachableMs) {
+          const reason = `Redis did not answer for ${this.#deps.unreachableMs} ms (options.unreachableMs); the stream's outcome is unknown`;
+          this.#specs.forEach((_, i) => this.#settleFailed(this.#jobId(i), reason));
+          return;
+        }
+        if (inFlight) return;
+        inFlight = true;
+        this.#reconcile().then(
+          () => {
+            reachedAt = Date.now();
+            inFlight = false;
+          },
+          () => (inFlight = false),
+        );
+      }, RECONCILE_MS),
+    );
     if (this.#options.convergence === 'checkpoint') void this.#checkpoints();
     if (this.#cancelled !== undefined) this.cancel(this.#cancelled);
   }
@@ -189,10 +212,11 @@ export class ClusterRun {
   async #end(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     for (const [event, fn] of this.#listeners) this.#deps.events.off(event as 'completed', fn as never);
+    this.#finish(this.#results as StreamResult[]);
+    // After the results: with Redis unreachable this may never answer (the keys also expire).
     const keys = runKeys(this.#deps.session.prefix, this.id);
     const s = this.#deps.session;
     await s.redis.del(keys.cancel, keys.checkpoint, keys.released, keys.resume, s.key('barrier', `run:${this.id}`), s.key('barrier', `run:${this.id}:arrivals`)).catch(() => {});
-    this.#finish(this.#results as StreamResult[]);
   }
 
   async #checkpoints(): Promise<void> {

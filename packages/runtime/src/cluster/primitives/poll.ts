@@ -35,6 +35,16 @@ export async function pollUntil<T>(
   }
 }
 
+/**
+ * `promise`, or `undefined` once `ms` have passed without it settling: for clean-up that must
+ * not hold up a shutdown while Redis is unreachable (its client may queue commands forever).
+ */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
