@@ -26,11 +26,12 @@ import { CALL } from './job.js';
 export interface BridgeRequest {
   readonly op: string;
   readonly args: unknown;
-  /** False for fire-and-forget messages (heartbeat details). */
-  readonly reply: boolean;
+  /** Number of a blocking call, echoed by its reply; 0 for fire-and-forget messages (heartbeat details). */
+  readonly seq: number;
 }
 
-type BridgeReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: StreamErrorInfo };
+type Answer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: StreamErrorInfo };
+type BridgeReply = Answer & { readonly seq: number };
 
 /** The node side: what each op does. */
 export type BridgeHandlers = Readonly<Record<string, (args: never) => unknown>>;
@@ -54,6 +55,7 @@ const ANSWER_SLACK_MS = 30_000;
 export class BridgeClient {
   readonly #port: MessagePort;
   readonly #words: Int32Array;
+  #seq = 0;
 
   constructor(port: MessagePort, words: Int32Array) {
     this.#port = port;
@@ -62,7 +64,7 @@ export class BridgeClient {
 
   /** Sends `op` without waiting for an answer. */
   send(op: string, args: unknown): void {
-    this.#port.postMessage({ op, args, reply: false } satisfies BridgeRequest);
+    this.#port.postMessage({ op, args, seq: 0 } satisfies BridgeRequest);
   }
 
   /**
@@ -71,15 +73,22 @@ export class BridgeClient {
    * @throws the op's typed error; TimeoutError if no answer comes within `timeoutMs` plus a slack.
    */
   call<T>(op: string, args: unknown, timeoutMs?: number): T {
-    // Reset before sending: the main thread sets it after posting its answer.
-    atomics.store(this.#words, CALL, 0);
-    this.#port.postMessage({ op, args, reply: true } satisfies BridgeRequest);
+    const seq = ++this.#seq;
+    this.#port.postMessage({ op, args, seq } satisfies BridgeRequest);
     // An op without a timeout (a barrier wait) ends when the run is cancelled or the barrier breaks.
     const limit = timeoutMs === undefined ? Infinity : timeoutMs + ANSWER_SLACK_MS;
-    if (atomics.wait(this.#words, CALL, 0, limit) === 'timed-out') {
-      throw new TimeoutError(`the node did not answer ${op} within ${limit} ms; is its main thread blocked?`);
+    const deadline = Date.now() + limit;
+    // CALL holds the number of the last answered call: a late answer to an earlier call that
+    // gave up does not wake this one for good, and its message is skipped below.
+    for (let answered = atomics.load(this.#words, CALL); answered !== seq; answered = atomics.load(this.#words, CALL)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || atomics.wait(this.#words, CALL, answered, left) === 'timed-out') {
+        throw new TimeoutError(`the node did not answer ${op} within ${limit} ms; is its main thread blocked?`);
+      }
     }
-    const reply = receiveMessageOnPort(this.#port)?.message as BridgeReply | undefined;
+    let reply: BridgeReply | undefined;
+    do reply = receiveMessageOnPort(this.#port)?.message as BridgeReply | undefined;
+    while (reply !== undefined && reply.seq !== seq);
     if (reply === undefined) throw new StreamError(`the node answered ${op} without a message (bridge out of step)`);
     if (reply.ok) return reply.value as T;
     const Type = ERRORS[reply.error.name];
@@ -92,7 +101,7 @@ export class BridgeClient {
 export function serveBridge(port: MessagePort, words: Int32Array, handlers: BridgeHandlers): void {
   port.on('message', (request: BridgeRequest) => {
     const handler = handlers[request.op] as ((args: unknown) => unknown) | undefined;
-    void (async (): Promise<BridgeReply> => {
+    void (async (): Promise<Answer> => {
       try {
         if (handler === undefined) throw new InvalidArgumentError(`unknown bridge op ${request.op}`);
         return { ok: true, value: await handler(request.args) };
@@ -100,10 +109,10 @@ export function serveBridge(port: MessagePort, words: Int32Array, handlers: Brid
         return { ok: false, error: errorInfo(error) };
       }
     })().then((reply) => {
-      if (!request.reply) return;
-      port.postMessage(reply);
+      if (request.seq === 0) return;
+      port.postMessage({ ...reply, seq: request.seq });
       // Posted first, then woken: the worker reads the answer with receiveMessageOnPort.
-      atomics.store(words, CALL, 1);
+      atomics.store(words, CALL, request.seq);
       atomics.notify(words, CALL);
     });
   });

@@ -71,7 +71,7 @@ export const RUN_KEY_TTL_S = 24 * 3600;
  * | PROGRESS   | progress × PROGRESS_SCALE                        | worker (ctx.progress) |
  * | BEAT       | last heartbeat, ms since the attempt started + 1 | worker (ctx.heartbeat)|
  * | CP_EPOCH   | pending checkpoint epoch seen in Redis            | node main thread      |
- * | CALL       | 1 once the main thread answered a blocking call   | both (reset by worker)|
+ * | CALL       | number of the last blocking call answered         | node main thread      |
  */
 export const CANCEL = 0;
 export const PROGRESS = 1;
