@@ -12,7 +12,6 @@ import { clusterStream, kill9, startNode, STREAMS_ROOT, type NodeProcess } from 
 describeWithRedis('cluster: the seed scenarios across three nodes', () => {
   let server: RedisServer;
   const nodes: NodeProcess[] = [];
-  let queue = 0;
   const coordinators: ClusterCoordinator[] = [];
   const coordinator = (options: Partial<ConstructorParameters<typeof ClusterCoordinator>[0]> = {}): ClusterCoordinator => {
     const c = new ClusterCoordinator({ connection: server.socket, name: 'scenarios', ...options });
@@ -46,7 +45,6 @@ describeWithRedis('cluster: the seed scenarios across three nodes', () => {
     expect(results.every((r) => r.attempts === 1)).toBe(true);
     // Some stream ran on a node other than the first's (work is spread).
     expect(new Set(results.slice(0, 6).map((r) => (r.value as { pid: number }).pid)).size).toBeGreaterThan(1);
-    void queue;
   });
 
   it('scenario 1b: streams meet at ctx.barrier round after round, across nodes', async () => {

@@ -65,7 +65,7 @@ export class ClusterRun {
     this.#specs = specs;
     this.#options = options;
     this.#results = specs.map(() => undefined);
-    specs.forEach((s, i) => this.#index.set(this.#jobId(i), i));
+    specs.forEach((_, i) => this.#index.set(this.#jobId(i), i));
     this.done = new Promise((resolve) => (this.#finish = resolve));
   }
 
