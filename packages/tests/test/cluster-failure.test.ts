@@ -1,7 +1,7 @@
 // Failure semantics on the cluster: nodes killed with -9 or frozen with SIGSTOP mid-run, a lock
 // holder's node killed, and a long CPU-bound stream that must never be taken for stalled.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ClusterCoordinator } from '@tributary/runtime/cluster';
+import { ClusterCoordinator, openRedis, RedisBarrier, Session } from '@tributary/runtime/cluster';
 import type { StreamResult } from '@tributary/runtime';
 import { describeWithRedis, startRedis, type RedisServer } from './redis-harness.js';
 import { clusterStream, kill9, startNode, STREAMS_ROOT, type NodeProcess } from './cluster-nodes.js';
@@ -97,6 +97,36 @@ describeWithRedis('cluster: failure semantics', () => {
     // ...but exactly one result per stream id was delivered.
     expect(delivered.map((r) => r.id).sort()).toEqual(['keeper', 'victim']);
     expect(delivered.find((r) => r.id === 'victim')!.attempts).toBe(2);
+  });
+
+  it('a node killed while its stream waits at ctx.barrier breaks the barrier for the others (all-or-none)', async () => {
+    const c = await cluster();
+    const results = c.executeParallel(
+      [
+        { id: 'w0', task: clusterStream('meet.mjs'), input: {} },
+        { id: 'w1', task: clusterStream('meet.mjs'), input: {} },
+        { id: 'late', task: clusterStream('meet.mjs'), input: { lateMs: 4000 } },
+      ],
+      { timeoutMs: 30_000 },
+    );
+    const victim = await runnerOf('w0');
+    const run = String(victim.events.find((e) => e.event === 'start' && e.stream === 'w0')!.run);
+    // Both early streams are parked at the barrier before the kill.
+    const probe = new Session(openRedis(server.socket));
+    try {
+      const barrier = new RedisBarrier(probe, `run:${run}`, 3);
+      for (const until = Date.now() + 10_000; (await barrier.waiting()) < 2; await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() > until) throw new Error('the early streams never reached the barrier');
+      }
+    } finally {
+      probe.redis.disconnect();
+    }
+    await kill9(victim);
+    const byId = Object.fromEntries((await results).map((r) => [r.id, r]));
+    // Nobody passes a barrier one party of which died: w1 and late fail (w0's re-run too, or it is w1's node-mate).
+    expect(byId.w1!.error?.name).toBe('BrokenBarrierError');
+    expect(byId.late!.error?.name).toBe('BrokenBarrierError');
+    expect(byId.w0!.status).toBe('failed');
   });
 
   it('scenario 5 and a dead lock holder: re-runs resume from the last heartbeat details; the lock comes back ownerDied with a higher token', async () => {

@@ -157,6 +157,14 @@ describeWithRedis('cluster primitives on Redis', () => {
     await expect(waiting).rejects.toMatchObject({ name: 'BrokenBarrierError' });
   });
 
+  it('barrier: a named party arriving twice in one round (its first holder is gone) breaks the round', async () => {
+    const key = fresh();
+    const first = new RedisBarrier(a, key, 3).wait({ timeoutMs: 10_000, party: 'p' });
+    await until(async () => (await new RedisBarrier(a, key, 3).waiting()) === 1);
+    await expect(new RedisBarrier(b, key, 3).wait({ timeoutMs: 1000, party: 'p' })).rejects.toMatchObject({ name: 'BrokenBarrierError' });
+    await expect(first).rejects.toMatchObject({ name: 'BrokenBarrierError' });
+  });
+
   it('latch and counter', async () => {
     const key = fresh();
     const latch = new RedisLatch(a, key);

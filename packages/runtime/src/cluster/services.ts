@@ -43,7 +43,8 @@ export function attemptServices(session: Session, job: StreamJob, attempt: numbe
       details = value;
       hasDetails = true;
     },
-    barrierWait: (a: { timeoutMs?: number }) => runBarrier(session, job).wait({ timeoutMs: a.timeoutMs, signal }),
+    // The stream id is the party: a re-run of a stream whose node died breaks the round.
+    barrierWait: (a: { timeoutMs?: number }) => runBarrier(session, job).wait({ timeoutMs: a.timeoutMs, signal, party: job.id }),
     barrierBreak: () => runBarrier(session, job).break(),
     stateCurrent: () => state.current(),
     stateCommit: (a: { record: StateVersion<Record<string, unknown>> }) => state.tryCommit(a.record),

@@ -32,12 +32,15 @@ local function anyDead()
 end
 `;
 
-// ARGV: prefix, session, party, parties. Returns {outcome, round}: 1 tripped it, 0 wait, -1 broken.
+// ARGV: prefix, session, party (unique per arrival unless the caller names its parties), parties. Returns {outcome, round}: 1 tripped it, 0 wait, -1 broken.
 const ARRIVE = new Script(
   ALIVE_LUA +
     STATE_LUA +
     `if broken == gen then return {-1, gen} end
 if anyDead() then redis.call('HSET', KEYS[1], 'broken', gen); return {-1, gen} end
+-- A party arriving again in one round means its earlier arrival's holder is gone (a re-run of a
+-- stream whose node died): that party is dead, so the round breaks, as if its lease had lapsed.
+if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then redis.call('HSET', KEYS[1], 'broken', gen); return {-1, gen} end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then
   redis.call('DEL', KEYS[2])
@@ -90,14 +93,17 @@ export class RedisBarrier {
   }
 
   /**
-   * Arrives and waits until every party has arrived.
+   * Arrives and waits until every party has arrived. `options.party` names the arriving party
+   * (for example a stream id): the same party arriving twice in one round breaks it, because its
+   * first arrival's holder must be gone. Default: every arrival is a party of its own.
    * @returns true for the party whose arrival tripped the barrier.
    * @throws BrokenBarrierError | TimeoutError | AbortedError (a timeout or abort breaks the round for all).
    */
-  async wait(options?: WaitOptions): Promise<boolean> {
+  async wait(options?: WaitOptions & { readonly party?: string }): Promise<boolean> {
     checkWaitOptions(options);
+    const party = options?.party === undefined ? randomUUID() : nonEmptyString('options.party', options.party);
     const s = this.#session;
-    const [outcome, round] = (await ARRIVE.run(s.redis, this.#keys, [s.prefix, s.id, randomUUID(), this.parties])) as [number, number];
+    const [outcome, round] = (await ARRIVE.run(s.redis, this.#keys, [s.prefix, s.id, party, this.parties])) as [number, number];
     if (outcome === 1) return true;
     if (outcome === -1) throw this.#broken();
     const check = async (giveUp: boolean): Promise<boolean | undefined> => {
