@@ -5,6 +5,7 @@
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { PISCINA_ENTRY } from '../shared/piscina-entry-url.js';
 import { watchWorker } from '../sync/robust.js';
 import type { StreamWorkerData } from './task.js';
 
@@ -23,11 +24,11 @@ export interface PoolOptions {
 /** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
 export function createStreamPool(options: PoolOptions): Piscina {
   const pool = new Piscina({
-    filename: new URL('./worker-entry.cjs', import.meta.url).href,
+    filename: PISCINA_ENTRY,
     maxThreads: options.maxThreads,
     minThreads: options.minThreads,
     idleTimeout: options.idleTimeoutMs,
-    workerData: options.workerData,
+    workerData: { ...options.workerData, entry: new URL('./worker.js', import.meta.url).href },
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     ...(options.env === undefined ? {} : { env: { ...options.env } }),
     ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),

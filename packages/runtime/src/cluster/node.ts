@@ -1,0 +1,260 @@
+/**
+ * ClusterNode: what `tributary-node` runs on every host. It takes the queue's stream jobs
+ * (BullMQ), runs each stream on a local worker thread (Piscina), and keeps its own event loop
+ * free, so BullMQ's job-lock renewals and its session lease never lapse while a stream burns
+ * CPU: the stall-and-run-twice of CPU-bound BullMQ jobs cannot happen to a live node.
+ *
+ * Every {@link FLUSH_MS} the main thread forwards, in one batch per tick, each running
+ * stream's progress and heartbeat (job progress) and heartbeat details (for a re-run's
+ * `ctx.resume`), and reads each run's cancel flag and pending checkpoint into the streams'
+ * shared words.
+ */
+import { PISCINA_ENTRY } from '../shared/piscina-entry-url.js';
+import { MessageChannel } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { Worker as BullWorker, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Piscina } from 'piscina';
+import * as atomics from '../shared/atomics.js';
+import { AbortedError } from '../shared/errors.js';
+import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { errorInfo } from '../streams/task.js';
+import type { StreamErrorInfo, StreamStatus } from '../streams/types.js';
+import { allowList, vetModule, type AllowList } from './allow.js';
+import { serveBridge } from './bridge.js';
+import { bullConnection, openRedis, redact, type ConnectionOption } from './connection.js';
+import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type ClusterTask, type StreamJob } from './job.js';
+import { Session } from './primitives/session.js';
+import { attemptServices, runBarrier, type AttemptServices } from './services.js';
+
+/** Options of a {@link ClusterNode}. */
+export interface ClusterNodeOptions {
+  /** Where Redis is. */
+  readonly connection: ConnectionOption;
+  /** The queue (the coordinators' `name`). Default `tributary`. */
+  readonly name?: string;
+  /** Worker threads, and streams run at once. Default: the machine's available parallelism. */
+  readonly threads?: number;
+  /** Directories and package names whose stream modules this node may run. Default: none (only `simulate`). */
+  readonly allow?: readonly string[];
+  /** Where relative `allow` roots and package names are resolved. Default: the working directory. */
+  readonly cwd?: string;
+  /** BullMQ job lock: a dead node's streams are re-run after about this long. Default 30,000. */
+  readonly lockDurationMs?: number;
+  /** This node's session lease: its mutexes and grants are reclaimed this long after it dies. Default 3000. */
+  readonly leaseMs?: number;
+  /** Key prefix of the deployment. Default `tributary`. */
+  readonly prefix?: string;
+  /** Receives one event per line worth logging (never with secrets). Default: none. */
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+/** How often progress, heartbeats and details are forwarded, and cancel/checkpoint flags read. */
+export const FLUSH_MS = 100;
+/** How long a cancelled stream gets to stop on its own before its thread is terminated. */
+const CANCEL_GRACE_MS = 250;
+/** Times a job may be found stalled (its node died) and re-run before it fails. */
+const MAX_STALLED = 5;
+
+interface Attempt {
+  readonly job: Job<StreamJob, AttemptOutcome>;
+  readonly words: Int32Array;
+  readonly services: AttemptServices;
+  /** Aborts the main-side waits of the attempt when the run is cancelled. */
+  readonly cancel: AbortController;
+  /** Terminates the attempt's thread. */
+  readonly kill: AbortController;
+  lastProgress: number;
+  lastBeat: number;
+  handBack: boolean;
+}
+
+/** A Tributary node: runs the queue's streams on local worker threads. See the module documentation. */
+export class ClusterNode {
+  readonly #redis: Redis;
+  readonly #session: Session;
+  readonly #pool: Piscina;
+  readonly #allow: AllowList;
+  readonly #active = new Map<string, Attempt>();
+  readonly #options: Required<Pick<ClusterNodeOptions, 'name' | 'threads' | 'lockDurationMs'>> & ClusterNodeOptions;
+  #worker: BullWorker<StreamJob, AttemptOutcome> | undefined;
+  #flusher: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ClusterNodeOptions) {
+    const o = optionsObject('options', options);
+    const threads = o.threads === undefined ? availableParallelism() : positiveInteger('options.threads', o.threads, 1024);
+    const name = o.name === undefined ? 'tributary' : nonEmptyString('options.name', o.name);
+    const lockDurationMs = o.lockDurationMs === undefined ? 30_000 : positiveFinite('options.lockDurationMs', o.lockDurationMs);
+    this.#options = { ...options, name, threads, lockDurationMs };
+    this.#allow = allowList(o.allow ?? [], o.cwd);
+    this.#redis = openRedis(options.connection);
+    this.#session = new Session(this.#redis, { prefix: o.prefix, leaseMs: o.leaseMs });
+    this.#pool = new Piscina({
+      filename: PISCINA_ENTRY,
+      workerData: { entry: new URL('./worker.js', import.meta.url).href },
+      maxThreads: threads,
+      minThreads: threads,
+    });
+  }
+
+  /** The session id of this node (what its holds record as owner). */
+  get id(): string {
+    return this.#session.id;
+  }
+
+  /** Connects, takes its session lease and starts taking jobs. */
+  async start(): Promise<void> {
+    await this.#session.start();
+    const { lockDurationMs } = this.#options;
+    this.#worker = new BullWorker<StreamJob, AttemptOutcome>(this.#options.name, (job, token) => this.#process(job, token), {
+      connection: bullConnection(this.#options.connection),
+      prefix: this.#session.prefix,
+      concurrency: this.#options.threads,
+      lockDuration: lockDurationMs,
+      stalledInterval: lockDurationMs,
+      maxStalledCount: MAX_STALLED,
+    });
+    this.#worker.on('error', (error) => this.#log({ event: 'error', message: redact(error.message) }));
+    await this.#worker.waitUntilReady();
+    this.#flusher = setInterval(() => void this.#flush().catch((e: Error) => this.#log({ event: 'error', message: redact(e.message) })), FLUSH_MS);
+    this.#log({ event: 'ready', node: this.id, queue: this.#options.name, threads: this.#options.threads });
+  }
+
+  /**
+   * Stops taking jobs and lets running streams finish for up to `graceMs` (default 30,000);
+   * streams still running then are handed back to the queue for another node, not failed.
+   */
+  close(graceMs = 30_000): Promise<void> {
+    this.#closing ??= this.#close(graceMs);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const closing = this.#worker?.close();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+    if ((await Promise.race([closing, grace])) === 'late') {
+      for (const attempt of this.#active.values()) {
+        attempt.handBack = true;
+        attempt.kill.abort();
+      }
+      await closing;
+    }
+    clearTimeout(timer);
+    clearInterval(this.#flusher);
+    await this.#pool.destroy();
+    await this.#session.close();
+    this.#redis.disconnect();
+    this.#log({ event: 'closed', node: this.id });
+  }
+
+  async #process(job: Job<StreamJob, AttemptOutcome>, token: string | undefined): Promise<AttemptOutcome> {
+    const data = job.data;
+    const startedAt = Date.now();
+    const attempts = job.attemptsStarted;
+    const keys = runKeys(this.#session.prefix, data.runId);
+    const outcome = (status: StreamStatus, rest: { value?: unknown; error?: StreamErrorInfo }): AttemptOutcome => {
+      this.#log({ event: 'end', run: data.runId, stream: data.id, attempt: attempts, status });
+      return { status, ...rest, startedAt, completedAt: Date.now(), attempts };
+    };
+    // Both reads go out back to back (one round trip's wait); most attempts need neither answer.
+    const [cancelled, resume] = await Promise.all([this.#redis.get(keys.cancel), this.#redis.hget(keys.resume, data.id)]);
+    if (cancelled !== null) {
+      return outcome('cancelled', { error: errorInfo(new AbortedError(`stream ${data.id} was cancelled before it started`)) });
+    }
+    let href: string | undefined;
+    try {
+      href = data.task === undefined ? undefined : vetModule(data.task, this.#allow);
+    } catch (error) {
+      this.#log({ event: 'refused', run: data.runId, stream: data.id, message: (error as Error).message });
+      await runBarrier(this.#session, data).break();
+      return outcome('failed', { error: errorInfo(error) });
+    }
+    const words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+    const { port1, port2 } = new MessageChannel();
+    const cancel = new AbortController();
+    const services = attemptServices(this.#session, data, attempts, cancel.signal);
+    const attempt: Attempt = { job, words, services, cancel, kill: new AbortController(), lastProgress: -1, lastBeat: 0, handBack: false };
+    this.#active.set(job.id!, attempt);
+    serveBridge(port1, words, services.handlers);
+    this.#log({ event: 'start', run: data.runId, stream: data.id, attempt: attempts, node: this.id });
+    let result: Awaited<ReturnType<typeof import('./worker.js').default>> | undefined;
+    try {
+      const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), words: words.buffer as SharedArrayBuffer, port: port2 };
+      result = await this.#pool.run(task, { transferList: [port2], signal: attempt.kill.signal });
+    } catch (error) {
+      if (!attempt.handBack && !cancel.signal.aborted) throw error;
+    } finally {
+      this.#active.delete(job.id!);
+      port1.close();
+      // Only a handed-back stream's last details still matter (the next node resumes from them).
+      if (attempt.handBack) await this.#forward([attempt]).catch(() => {});
+      await services.release();
+    }
+    if (attempt.handBack) {
+      // Shutting down: another node runs it; this attempt neither completes nor fails the job.
+      await job.moveToWait(token);
+      this.#log({ event: 'handed-back', run: data.runId, stream: data.id });
+      throw new WaitingError();
+    }
+    if (result === undefined || cancel.signal.aborted) {
+      return outcome('cancelled', { error: errorInfo(new AbortedError(`stream ${data.id} was cancelled`)) });
+    }
+    if (!result.ok) {
+      // A failed stream breaks the run's barrier: the others fail instead of waiting for it.
+      await runBarrier(this.#session, data).break();
+      return outcome('failed', { error: result.error });
+    }
+    return outcome('complete', { value: result.value });
+  }
+
+  /** One batch: forward progress and details of every running stream, read run flags. */
+  async #flush(): Promise<void> {
+    const attempts = [...this.#active.values()];
+    if (attempts.length === 0) return;
+    await this.#forward(attempts);
+    const runs = [...new Set(attempts.map((a) => a.job.data.runId))];
+    const flags = await this.#redis.mget(runs.flatMap((r) => [runKeys(this.#session.prefix, r).cancel, runKeys(this.#session.prefix, r).checkpoint]));
+    runs.forEach((run, i) => {
+      const cancelled = flags[2 * i] !== null;
+      const epoch = Number(flags[2 * i + 1] ?? 0);
+      for (const a of attempts) {
+        if (a.job.data.runId !== run) continue;
+        if (epoch > atomics.load(a.words, CP_EPOCH)) atomics.store(a.words, CP_EPOCH, epoch);
+        if (cancelled && !a.cancel.signal.aborted) this.#cancel(a);
+      }
+    });
+  }
+
+  #cancel(a: Attempt): void {
+    atomics.store(a.words, CANCEL, 1);
+    a.cancel.abort(new AbortedError('the run was cancelled'));
+    // A stream that does not look at ctx.signal or ctx.checkpoint is stopped by ending its thread.
+    setTimeout(() => a.kill.abort(), CANCEL_GRACE_MS).unref();
+  }
+
+  async #forward(attempts: readonly Attempt[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    const updates: Promise<void>[] = [];
+    for (const a of attempts) {
+      const progress = atomics.load(a.words, PROGRESS);
+      const beat = atomics.load(a.words, BEAT);
+      if (progress !== a.lastProgress || beat !== a.lastBeat) {
+        a.lastProgress = progress;
+        a.lastBeat = beat;
+        updates.push(a.job.updateProgress({ progress: progress / PROGRESS_SCALE, beatAt: Date.now() }).catch(() => {}));
+      }
+      const details = a.services.takeDetails();
+      if (details !== undefined) {
+        const key = runKeys(this.#session.prefix, a.job.data.runId).resume;
+        pipeline.hset(key, a.job.data.id, JSON.stringify(details)).expire(key, RUN_KEY_TTL_S);
+      }
+    }
+    await Promise.all([pipeline.length > 0 ? pipeline.exec() : undefined, ...updates]);
+  }
+
+  #log(event: Record<string, unknown>): void {
+    this.#options.log?.(event);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * A Lua script run by SHA (EVALSHA), loaded again on NOSCRIPT (after a Redis restart or
+ * SCRIPT FLUSH). Every cluster primitive does its read-check-write in one script, which Redis
+ * runs atomically: no other client's command interleaves.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** Liveness of a session from Lua: ARGV[1] is always the key prefix. */
+export const ALIVE_LUA = `local function alive(sid) return redis.call('EXISTS', ARGV[1] .. ':session:' .. sid) == 1 end\n`;
+
+/** One Lua script with its SHA. */
+export class Script {
+  readonly #lua: string;
+  readonly #sha: string;
+
+  constructor(lua: string) {
+    this.#lua = lua;
+    this.#sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /** Runs the script with `keys` and `args`. */
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.#lua, keys.length, ...keys, ...args);
+    }
+  }
+}
