@@ -41,7 +41,6 @@ class WorkerStreamContext implements StreamContext {
   readonly id: string;
   readonly attempt: number;
   readonly resume: unknown;
-  readonly barrier: Barrier;
   readonly directory: string | undefined;
   readonly #shared: SharedHandles;
   // The shared services and the signal are built on first use: most streams touch few of
@@ -73,9 +72,12 @@ class WorkerStreamContext implements StreamContext {
     this.#heartbeatWord = slotWord(init.index, HEARTBEAT);
     this.#progressWord = slotWord(init.index, PROGRESS);
     this.#epochMs = init.memory.handles.epochMs;
-    this.barrier = init.memory.barrier;
     this.#shared = init.shared;
     this.directory = init.directory;
+  }
+
+  get barrier(): Barrier {
+    return this.#memory.barrier;
   }
 
   get signal(): AbortSignal {

@@ -84,19 +84,25 @@ export function slotWord(index: number, field: number): number {
 /** A run's memory, viewed from either side. */
 export class RunMemory {
   readonly words: Int32Array;
-  readonly barrier: Barrier;
   readonly handles: RunHandles;
+  #barrier: Barrier | undefined;
 
-  private constructor(handles: RunHandles, barrier: Barrier) {
+  private constructor(handles: RunHandles, barrier: Barrier | undefined) {
     this.handles = handles;
     this.words = int32s(handles.words, HEADER_WORDS + handles.streams * SLOT_WORDS);
-    this.barrier = barrier;
+    this.#barrier = barrier;
+  }
+
+  /** The run's barrier (`ctx.barrier`); a worker rebuilds it on first use only: most streams never meet. */
+  get barrier(): Barrier {
+    return (this.#barrier ??= Barrier.from(this.handles.barrier));
   }
 
   /** Lays out a fresh run for `streams` streams. */
   static create(streams: number, epochMs: number, checkpointIntervalMs: number): RunMemory {
     const wordBytes = (HEADER_WORDS + streams * SLOT_WORDS) * 4;
-    const arena = new Arena(wordBytes + 64);
+    // One SharedArrayBuffer holds the slots and the barrier: a task message carries one.
+    const arena = new Arena(Math.ceil(wordBytes / 8) * 8 + Barrier.bytesFor(Math.max(1, streams)));
     const words = arena.allocate(wordBytes);
     const barrier = new Barrier(Math.max(1, streams), { arena });
     return new RunMemory({ words, streams, barrier: barrier.handle, epochMs, checkpointIntervalMs }, barrier);
@@ -104,7 +110,7 @@ export class RunMemory {
 
   /** The same memory from its handles (in a worker). */
   static from(handles: RunHandles): RunMemory {
-    return new RunMemory(handles, Barrier.from(handles.barrier));
+    return new RunMemory(handles, undefined);
   }
 
   /** Reads a slot field. */

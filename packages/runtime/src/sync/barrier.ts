@@ -23,7 +23,7 @@
  * const last = b.wait({ timeoutMs: 5000 }); // in each worker
  * ```
  */
-import { int64s, type Placement } from '../shared/arena.js';
+import { int64s, type Placement, type Region } from '../shared/arena.js';
 import * as atomics from '../shared/atomics.js';
 import { CapacityError, InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
 import { adopt, claimRegion, type Handle } from '../shared/handle.js';
@@ -37,7 +37,8 @@ import { registerRepair } from './robust.js';
 /** Structured-cloneable description of a {@link Barrier}. */
 export interface BarrierHandle extends Handle<'Barrier'> {
   /** The waiter table's memory. */
-  readonly waiters: SharedArrayBuffer;
+  /** Where the waiter table lives: the arena's buffer when the barrier was placed in one. */
+  readonly waiters: Region;
 }
 
 /** A cyclic barrier with all-or-none breakage. See the module documentation. */
@@ -52,26 +53,35 @@ export class Barrier {
   constructor(parties: number, options?: Placement) {
     const claim = claimRegion('Barrier', raw.WORDS * 8, options);
     if (claim.fresh) integerIn('parties', parties, 1, raw.MAX_PARTIES);
-    const slots = Math.min(2 * parties + 2, raw.MAX_SLOTS);
+    const slots = slotsFor(parties);
+    // In an arena the table shares its buffer: one SharedArrayBuffer per message, not two.
+    const tableBytes = waiters.wordsFor(slots) * 4;
     const handle: BarrierHandle = claim.fresh
-      ? { ...claim.handle, waiters: new SharedArrayBuffer(waiters.wordsFor(slots) * 4) }
+      ? { ...claim.handle, waiters: options?.arena?.allocate(tableBytes) ?? { buffer: new SharedArrayBuffer(tableBytes), byteOffset: 0 } }
       : (claim.handle as BarrierHandle);
-    if (!(handle.waiters instanceof SharedArrayBuffer)) throw new InvalidArgumentError('expected a Barrier handle with its waiters buffer (from barrier.handle)');
+    const table = handle.waiters as Partial<Region> | undefined;
+    if (!(table?.buffer instanceof SharedArrayBuffer) || !Number.isInteger(table.byteOffset)) {
+      throw new InvalidArgumentError('expected a Barrier handle with its waiters region (from barrier.handle)');
+    }
     this.#handle = handle;
     this.#view = int64s(handle, raw.WORDS);
-    this.#table = new Int32Array(handle.waiters);
-    if (claim.fresh) {
-      atomics.store(this.#view, raw.PARTIES, BigInt(parties));
-      waiters.init(this.#table, slots);
-    }
+    if (claim.fresh) waiters.init(new Int32Array(handle.waiters.buffer, handle.waiters.byteOffset, 1), slots);
+    this.#table = waiterTable(handle.waiters);
+    if (claim.fresh) atomics.store(this.#view, raw.PARTIES, BigInt(parties));
     // The repair may hold nothing strong that reaches the barrier's buffer, or the registry
     // (which holds buffers weakly) could never forget it: views are rebuilt from its arguments.
-    const table = new WeakRef(handle.waiters);
+    const tableBuffer = new WeakRef(handle.waiters.buffer);
+    const tableOffset = handle.waiters.byteOffset;
     registerRepair(handle.buffer, handle.byteOffset / 4, (words, index, dead) => {
-      const waiterBuffer = table.deref();
-      if (waiterBuffer === undefined) return 0;
-      return raw.recoverDead(new BigInt64Array(words.buffer, index * 4, raw.WORDS), new Int32Array(waiterBuffer), dead);
+      const buffer = tableBuffer.deref();
+      if (buffer === undefined) return 0;
+      return raw.recoverDead(new BigInt64Array(words.buffer, index * 4, raw.WORDS), waiterTable({ buffer, byteOffset: tableOffset }), dead);
     });
+  }
+
+  /** Bytes a barrier of `parties` parties takes in an arena (its words and its waiter table). */
+  static bytesFor(parties: number): number {
+    return raw.WORDS * 8 + Math.ceil((waiters.wordsFor(slotsFor(parties)) * 4) / 8) * 8;
   }
 
   /** Rebuilds, in this thread, the barrier that `handle` describes. */
@@ -185,4 +195,22 @@ export class Barrier {
 
 function giveUp(view: BigInt64Array, generation: bigint): () => true | undefined {
   return () => (raw.giveUp(view, generation) ? true : undefined);
+}
+
+/** Waiter slots tracked for `parties` parties (two generations' worth, capped). */
+function slotsFor(parties: number): number {
+  return Math.min(2 * parties + 2, raw.MAX_SLOTS);
+}
+
+/** The waiter table in `region` (its slot count is its first word: `raw/barrier-waiters.ts`). */
+function waiterTable(region: Region): Int32Array {
+  const { buffer, byteOffset } = region;
+  if (byteOffset % 4 !== 0 || byteOffset + 4 > buffer.byteLength) {
+    throw new InvalidArgumentError('the Barrier handle\'s waiters region lies outside its buffer; pass barrier.handle as it is');
+  }
+  const words = waiters.wordsIn(buffer, byteOffset);
+  if (byteOffset + words * 4 > buffer.byteLength) {
+    throw new InvalidArgumentError('the Barrier handle\'s waiter table runs past its buffer; pass barrier.handle as it is');
+  }
+  return new Int32Array(buffer, byteOffset, words);
 }

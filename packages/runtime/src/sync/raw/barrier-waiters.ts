@@ -1,7 +1,8 @@
 /**
  * The barrier's waiter table: which thread is inside which generation, so the watcher of a
  * dead thread can tell whether it was a party waiting (or arriving) at the barrier. It lives
- * in a buffer of its own (sized by the party count), so the barrier's region stays two words.
+ * in a region of its own (sized by the party count; in the barrier's arena when it has one),
+ * so the barrier's region stays two words.
  *
  * | word        | meaning                                                         | written by           |
  * | ----------- | --------------------------------------------------------------- | -------------------- |
@@ -32,6 +33,11 @@ export function wordsFor(slots: number): number {
 /** Writes a fresh table. */
 export function init(table: Int32Array, slots: number): void {
   atomics.store(table, SLOTS, slots);
+}
+
+/** Int32 words of the table that starts at `byteOffset` of `buffer` (read from its SLOTS word). */
+export function wordsIn(buffer: SharedArrayBuffer, byteOffset: number): number {
+  return wordsFor(atomics.load(new Int32Array(buffer, byteOffset, 1), SLOTS));
 }
 
 /** Slots in the table. */
