@@ -34,7 +34,7 @@ export type ConflictResolver = (path: string, versions: readonly ConflictVersion
 
 /** Options of {@link DirectoryIsolation.mergeStreamOutputs}. */
 export interface MergeOptions {
-  /** Copy the merged tree here (created if missing). Without it, the merge only reports. */
+  /** Copy the merged tree here (created if missing). Default: none, the merge only reports. */
   readonly into?: string;
   /** What to do with paths written differently by several streams. Default 'error'. */
   readonly onConflict?: 'error' | 'rename' | ConflictResolver;

@@ -39,9 +39,9 @@ import { ResourcePool, type ResourceAmounts, type ResourcePoolHandle } from '../
 
 /** Options of one request. */
 export interface RequestOptions {
-  /** The least acceptable allocation: enables negotiation down to it. */
+  /** The least acceptable allocation: enables negotiation down to it. Default: the whole request (no negotiation). */
   readonly min?: ResourceAmounts;
-  /** Queue for up to this long (FIFO) if it does not fit now. */
+  /** Queue for up to this long (FIFO) if it does not fit now. Default: 0, refuse at once. */
   readonly waitMs?: number;
 }
 

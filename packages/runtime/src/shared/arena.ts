@@ -53,7 +53,7 @@ export class Arena {
 
 /** Where a primitive's constructor takes its memory from. */
 export interface Placement {
-  /** Allocate inside this arena instead of a private buffer. */
+  /** Allocate inside this arena instead of a private buffer. Default: a private buffer. */
   readonly arena?: Arena;
 }
 

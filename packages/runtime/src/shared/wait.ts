@@ -20,7 +20,7 @@ import { nonNegativeFinite, optionalSignal, optionsObject } from './validate.js'
 export interface WaitOptions {
   /** Give up with a `TimeoutError` after this many milliseconds. Default: wait without a time limit. */
   readonly timeoutMs?: number;
-  /** Give up with an `AbortedError` when this signal aborts. */
+  /** Give up with an `AbortedError` when this signal aborts. Default: none. */
   readonly signal?: AbortSignal;
 }
 

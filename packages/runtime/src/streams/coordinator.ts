@@ -61,7 +61,7 @@ export interface CoordinatorOptions {
   readonly minThreads?: number;
   /** How long a thread above minThreads may idle. Default 30,000. */
   readonly idleTimeoutMs?: number;
-  /** Enables heartbeat supervision: a running stream silent for this long is stuck. */
+  /** Enables heartbeat supervision: a running stream silent for this long is stuck. Default: no supervision. */
   readonly heartbeatTimeoutMs?: number;
   /** How often heartbeats are checked. Default: a quarter of heartbeatTimeoutMs, at most 1000. */
   readonly heartbeatCheckIntervalMs?: number;
@@ -71,13 +71,13 @@ export interface CoordinatorOptions {
   readonly restartBudget?: RestartBudget;
   /** How long cancelled running streams get to stop on their own before termination. Default 250. */
   readonly cancelGraceMs?: number;
-  /** Options of the shared state (`coordinator.state`, `ctx.state`). */
+  /** Options of the shared state (`coordinator.state`, `ctx.state`). Default: `ImmutableStateManager`'s defaults. */
   readonly state?: ImmutableStateOptions<Record<string, unknown>>;
-  /** Capacity of a resource pool streams negotiate over (`coordinator.resources`, `ctx.resources`). */
+  /** Capacity of a resource pool streams negotiate over (`coordinator.resources`, `ctx.resources`). Default: no pool. */
   readonly resources?: ResourceAmounts;
-  /** Options of the file locks (`coordinator.fileLocks`, `ctx.fileLocks`). */
+  /** Options of the file locks (`coordinator.fileLocks`, `ctx.fileLocks`). Default: `FileLockManager`'s defaults. */
   readonly fileLocks?: FileLockManagerOptions;
-  /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. */
+  /** Gives every stream attempt its own directory (`ctx.directory`); `{ root }` picks where. Default false. */
   readonly isolation?: boolean | { readonly root?: string };
   /**
    * Recycles a thread after it has run this many stream attempts (a stream that leaks memory or

@@ -26,6 +26,7 @@ export interface StreamSpec {
   /**
    * Structured-cloneable input handed to the stream function. SharedArrayBuffers in it stay
    * shared; a `Piscina.move(value)` input is moved (as if its buffers were in `transfer`).
+   * Default: undefined.
    */
   readonly input?: unknown;
   /**
@@ -106,7 +107,7 @@ export type ConvergenceOptions = {
 
 /** Options of one `executeParallel` call. */
 export interface ExecuteOptions {
-  /** Overrides the configured convergence type for this run. */
+  /** Overrides the configured convergence type for this run. Default: the configured one (first `barrier`). */
   readonly convergenceType?: ConvergenceType;
   /** Aborts the run: queued streams never start, running ones are cancelled. Default: none. */
   readonly signal?: AbortSignal;
