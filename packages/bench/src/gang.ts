@@ -40,8 +40,6 @@ export interface GangData {
   readonly parties: number;
   /** This worker's index: it writes only word ACK + index. */
   readonly index: number;
-  /** The TypeScript module the bootstrap (`ts-worker.mjs`) loads. */
-  readonly entry: string;
 }
 
 /** Workers that run `op` x `iterations` together each time {@link Gang.round} is called. */
@@ -49,25 +47,32 @@ export class Gang {
   readonly #control: Int32Array;
   readonly #workers: Worker[];
   #failure: Error | undefined;
+  /**
+   * Rejects with the first failure. A round races it: a pending `Atomics.waitAsync` does not
+   * keep Node's event loop alive, so without it a gang whose workers died would let the
+   * process exit silently in the middle of a round.
+   */
+  readonly #failed: Promise<never>;
   #closing = false;
 
   constructor(size: number, shared: Record<string, unknown>) {
     this.#control = new Int32Array(new SharedArrayBuffer(4 * (ACK + size)));
-    this.#workers = Array.from({ length: size }, (_, index) => {
-      const workerData: GangData = {
-        control: this.#control.buffer as SharedArrayBuffer,
-        shared,
-        parties: size,
-        index,
-        entry: new URL('./gang-worker.ts', import.meta.url).href,
+    let fail!: (error: Error) => void;
+    this.#failed = new Promise<never>((_, reject) => {
+      fail = (error) => {
+        this.#failure ??= error;
+        reject(this.#failure);
       };
-      const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData });
-      w.on('error', (e) => {
-        this.#failure ??= e;
-      });
+    });
+    this.#failed.catch(() => {}); // observed by round(); a gang that fails between rounds is no unhandled rejection
+    this.#workers = Array.from({ length: size }, (_, index) => {
+      const workerData: GangData = { control: this.#control.buffer as SharedArrayBuffer, shared, parties: size, index };
+      // The compiled worker: the suites run from dist/ (the bench files import them there).
+      const w = new Worker(new URL('./gang-worker.js', import.meta.url), { workerData });
+      w.on('error', fail);
       // A worker that left (idle limit, crash) would otherwise leave the next round waiting.
       w.on('exit', (code) => {
-        if (!this.#closing) this.#failure ??= new Error(`gang worker ${index} exited (code ${code}) before the gang was closed`);
+        if (!this.#closing) fail(new Error(`gang worker ${index} exited (code ${code}) before the gang was closed`));
       });
       return w;
     });
@@ -89,7 +94,7 @@ export class Gang {
       const done = Atomics.load(c, DONE);
       if (this.#workers.every((_, i) => Atomics.load(c, ACK + i) === command)) return;
       const r = Atomics.waitAsync(c, DONE, done, 1_000);
-      if ((r.async ? await r.value : r.value) === 'timed-out' && performance.now() - started > ROUND_LIMIT_MS) {
+      if ((r.async ? await Promise.race([r.value, this.#failed]) : r.value) === 'timed-out' && performance.now() - started > ROUND_LIMIT_MS) {
         const acks = this.#workers.map((_, i) => Atomics.load(c, ACK + i)).join(', ');
         throw new Error(`gang round ${command} of ${op} did not finish within ${ROUND_LIMIT_MS / 1000} s (workers acknowledged ${acks})`);
       }

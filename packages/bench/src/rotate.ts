@@ -8,6 +8,8 @@
 /** One contender: `run` performs the whole workload once. */
 export interface Contender {
   readonly name: string;
+  /** Untimed, before each run: say, allocating inputs that the run transfers away. */
+  prepare?(): unknown;
   run(): unknown;
 }
 
@@ -30,6 +32,7 @@ export async function measureRotated(contenders: readonly Contender[], options: 
       const c = (round + k) % contenders.length;
       const contender = contenders[c]!;
       options.progress?.(contender.name, round - warmup);
+      await contender.prepare?.();
       const started = performance.now();
       await contender.run();
       const ms = performance.now() - started;

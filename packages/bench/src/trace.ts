@@ -1,5 +1,5 @@
 /**
- * `pnpm bench --trace FILE`: records a Chrome trace of a demonstration run — streams doing CPU
+ * `pnpm bench:trace FILE`: records a Chrome trace of a demonstration run — streams doing CPU
  * work with checkpoints, contending for a Mutex, meeting at a barrier, and one stream stalling
  * until the guardian restarts it — and writes it to FILE (open it in Perfetto or chrome://tracing).
  */
@@ -10,7 +10,7 @@ import { Barrier, Mutex, StreamCoordinator } from '@tributary/runtime';
 const DEMO = new URL('./workloads/traced-demo.mjs', import.meta.url).href;
 
 /** Runs the demo traced and writes the trace; returns how many events it holds. */
-export async function writeTrace(file: string): Promise<number> {
+async function writeTrace(file: string): Promise<number> {
   const threads = Math.min(4, Math.max(2, availableParallelism()));
   const coordinator = new StreamCoordinator({ maxThreads: threads + 1, trace: true, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 });
   try {
@@ -28,4 +28,13 @@ export async function writeTrace(file: string): Promise<number> {
   } finally {
     await coordinator.close();
   }
+}
+
+const file = process.argv[2];
+if (file === undefined || file.startsWith('-')) {
+  console.error('usage: pnpm bench:trace FILE');
+  process.exitCode = 2;
+} else {
+  const events = await writeTrace(file);
+  console.log(`wrote ${file}: ${events} trace events (open it in Perfetto or chrome://tracing)`);
 }

@@ -1,38 +1,18 @@
-/** Shared types of the bench package: what a suite measures and how it is reported. */
+/** Shared types of the bench package's own suites: what a suite measures and how it is reported. */
+import type { Figure, MeasureContext } from './tool/define.js';
 
-/** One figure: a Tributary operation timed against its raw baseline in the same run. */
-export interface Comparison {
+/** One figure of a suite: a Tributary operation timed against its raw baseline in the same run. */
+export interface Comparison extends Figure {
   /** Suite that produced it. */
   readonly suite: string;
-  /** Stable id used by the regression gate, e.g. `mutex.uncontended`. */
-  readonly id: string;
-  /** What was measured, for people. */
-  readonly name: string;
-  /** The Tributary side. */
-  readonly subject: string;
-  /** The raw side. */
-  readonly baseline: string;
-  /** Median cost of one subject operation, in the unit below. */
-  readonly subjectValue: number;
-  /** Median cost of one baseline operation. */
-  readonly baselineValue: number;
   /** `ns/op` for micro-operations, `ms` for whole runs. */
   readonly unit: 'ns/op' | 'ms';
   /** subject / baseline: 1 means as fast as raw; lower is better. */
   readonly ratio: number;
-  /** The highest ratio the project accepts, if it set one. */
-  readonly target?: number;
 }
 
-/** What a suite gets from the runner. */
-export interface SuiteContext {
-  /** Milliseconds tinybench samples each task for. */
-  readonly timeMs: number;
-  /** Logical cores of this machine. */
-  readonly cores: number;
-  /** Tells the progress display what is running now. */
-  readonly progress: (step: string) => void;
-}
+/** What a suite gets from the runner: a figure bench's measure context. */
+export type SuiteContext = MeasureContext;
 
 /** A named group of comparisons. */
 export interface Suite {

@@ -115,26 +115,39 @@ describe('tributary-bench run', () => {
 });
 
 describe('tributary-bench check', () => {
-  it.skipIf(availableParallelism() < 2)('passes an unchanged workload and fails with exit 1 when its streams contend on a lock', async (ctx) => {
-    // Only the thread count with parallelism, few rounds: this runs in CI on 2 cores.
-    const args = ['check', 'hash.bench.mjs', '--baseline', 'base.json', '--threads', 'max', '--rounds', '5'];
+  it.skipIf(availableParallelism() < 2)('passes an unchanged workload and fails with exit 1 when its streams contend on a lock', async () => {
+    // The streams wait rather than compute, so their speedup needs threads, not idle cores:
+    // a CI machine busy with other work still shows it, and still shows it collapse.
+    const args = ['check', 'wait.bench.mjs', '--baseline', 'wait-base.json', '--threads', 'max'];
     const first = await cli(args);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('wrote baseline base.json');
+    expect(first.stdout).toContain('wrote baseline wait-base.json');
     const unchanged = await cli(args);
     expect(unchanged.code, gateOutput(unchanged)).toBe(0);
     expect(unchanged.stdout).toContain('check passed');
-    // Contention can only cost speedup that the machine gave in the first place: a machine
-    // whose other load leaves this test no parallelism cannot show the regression.
-    const baseline = JSON.parse(await readFile(join(project, 'base.json'), 'utf8'));
-    const speedup = baseline.benches[0].metrics.find((m: { id: string }) => m.id.endsWith('t.speedup')).value as number;
-    if (speedup < 1.4) {
-      ctx.skip(`this machine gave a ${speedup.toFixed(2)}x parallel speedup; the contention regression needs at least 1.4x`);
-    }
     const contended = await cli(args, { BENCH_CONTEND: '1' });
     expect(contended.code, gateOutput(contended)).toBe(1);
-    expect(contended.stdout).toMatch(/check FAILED: hash \d+t\.speedup/);
+    expect(contended.stdout).toMatch(/check FAILED: wait \d+t\.speedup/);
   }, 400_000);
+
+  it('gates a figure bench: passes unchanged, fails with exit 1 on a planted regression, reports it in every format', async () => {
+    const args = ['check', 'mutex.bench.mjs', '--baseline', 'mutex-base.json'];
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    const unchanged = await cli([...args, '--json', 'm.json', '--bmf', 'm.bmf.json', '--gab', 'm.gab.json', '--markdown', 'm.md']);
+    expect(unchanged.code, gateOutput(unchanged)).toBe(0);
+    const read = (f: string): Promise<string> => readFile(join(project, f), 'utf8');
+    const [bench] = JSON.parse(await read('m.json')).benches;
+    expect(bench).toMatchObject({ type: 'figures', name: 'mutex', rounds: 6 });
+    expect(bench.figures[0].samples).toHaveLength(6);
+    expect(bench.metrics[0]).toMatchObject({ id: 'mutex.lock-unlock', better: 'lower', tolerance: 0.3, gated: true });
+    expect(JSON.parse(await read('m.bmf.json'))['mutex/mutex.lock-unlock'].ratio.value).toBe(bench.figures[0].ratio.median);
+    expect(JSON.parse(await read('m.gab.json'))).toEqual([expect.objectContaining({ unit: 'ratio', value: expect.any(Number) })]);
+    expect(await read('m.md')).toMatch(/^\| mutex\.lock-unlock \|/m);
+    const slow = await cli(args, { BENCH_SLOW: '1' });
+    expect(slow.code, gateOutput(slow)).toBe(1);
+    expect(slow.stdout).toContain('check FAILED: mutex mutex.lock-unlock regressed');
+  }, 240_000);
 });
 
 /** The gate's verdict table and last lines, for assertion messages. */
@@ -151,6 +164,7 @@ describe('usage errors', () => {
     ['a missing bench file', ['run', 'missing.bench.mjs']],
     ['a bad --rounds', ['run', 'hash.bench.mjs', '--rounds', 'many']],
     ['a bad --threads', ['run', 'hash.bench.mjs', '--threads', '2,lots']],
+    ['a bad --time', ['run', 'mutex.bench.mjs', '--time', '0']],
     ['a filter that matches no bench', ['run', 'hash.bench.mjs', '--filter', 'mandel']],
     ['a bench file that is not defineBench', ['run', 'package.json']],
   ] as const;
@@ -168,6 +182,10 @@ describe('usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("threads must be a non-empty list of positive integers or 'max'");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    await writeFile(join(project, 'bad-gate.bench.mjs'), "import { defineBench } from '@tributary/bench';\nexport default defineBench({ name: 'bad', measure: () => [], gate: { x: -1 } });\n");
+    const g = await cli(['run', 'bad-gate.bench.mjs']);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain('gate maps figure ids to tolerances');
   }, 60_000);
 
   it('--help prints the help and exits 0', async () => {

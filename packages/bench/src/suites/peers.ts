@@ -3,10 +3,9 @@
  * workerpool, Poolifier) on the same workloads, in the same run, in rotated order (round r
  * starts with peer r mod 5), medians of the rounds. Every peer runs the same task function,
  * imported from the same module (workloads/empty.mjs, workloads/work.mjs); workerpool and
- * Poolifier need a worker script of their own, which only imports and registers it.
- *
- * Not measured yet: the 64 MiB transfer and the 200 x 1 MiB SHA-256 with transfer of the
- * real-workloads issue, which need Tributary's transfer support first.
+ * Poolifier need a worker script of their own, which only imports and registers it. Binary
+ * inputs are moved to the worker by every peer (its own transfer list option), never copied;
+ * they are allocated before each timed run, outside the timing.
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -19,11 +18,17 @@ import { median } from '../stats/index.js';
 import { compare, type Comparison, type Suite, type SuiteContext } from '../types.js';
 import { calibrate, EMPTY, WORK } from '../workloads/index.js';
 
-type TaskName = 'empty' | 'work';
+type TaskName = 'empty' | 'work' | 'sha256' | 'byte-length';
 
-/** A pool started for one workload: runs every input once, resolving when all are done. */
+/** One task call: its input, and what in it is moved rather than copied. */
+interface Job {
+  readonly input: unknown;
+  readonly transfer?: ArrayBuffer[];
+}
+
+/** A pool started for one workload: runs every job once, resolving when all are done. */
 interface Started {
-  runAll(inputs: readonly unknown[]): Promise<unknown>;
+  runAll(jobs: readonly Job[]): Promise<unknown>;
   close(): Promise<unknown>;
 }
 
@@ -32,8 +37,11 @@ interface Peer {
   start(task: TaskName, threads: number): Started;
 }
 
-const HREF: Record<TaskName, string> = { empty: EMPTY, work: WORK };
+const HREF: Record<TaskName, string> = { empty: EMPTY, work: WORK, sha256: workload('sha256.mjs'), 'byte-length': workload('byte-length.mjs') };
 const peerWorker = (file: string): string => fileURLToPath(new URL(`../workloads/peers/${file}`, import.meta.url));
+function workload(file: string): string {
+  return new URL(`../workloads/${file}`, import.meta.url).href;
+}
 
 const PEERS: readonly Peer[] = [
   {
@@ -41,8 +49,8 @@ const PEERS: readonly Peer[] = [
     start(task, threads) {
       const c = new StreamCoordinator({ maxThreads: threads, minThreads: threads });
       return {
-        runAll: async (inputs) => {
-          const results = await c.executeParallel(inputs.map((input, i) => ({ id: `p${i}`, task: HREF[task], input })));
+        runAll: async (jobs) => {
+          const results = await c.executeParallel(jobs.map((j, i) => ({ id: `p${i}`, task: HREF[task], input: j.input, ...(j.transfer ? { transfer: j.transfer } : {}) })));
           if (results.some((r) => r.status !== 'complete')) throw new Error('a peers-suite stream failed');
         },
         close: () => c.close(),
@@ -53,14 +61,14 @@ const PEERS: readonly Peer[] = [
     name: 'Piscina',
     start(task, threads) {
       const pool = new Piscina({ filename: HREF[task], minThreads: threads, maxThreads: threads });
-      return { runAll: (inputs) => Promise.all(inputs.map((i) => pool.run(i))), close: () => pool.destroy() };
+      return { runAll: (jobs) => Promise.all(jobs.map((j) => pool.run(j.input, { transferList: j.transfer }))), close: () => pool.destroy() };
     },
   },
   {
     name: 'Tinypool',
     start(task, threads) {
       const pool = new Tinypool({ filename: HREF[task], minThreads: threads, maxThreads: threads });
-      return { runAll: (inputs) => Promise.all(inputs.map((i) => pool.run(i))), close: () => pool.destroy() };
+      return { runAll: (jobs) => Promise.all(jobs.map((j) => pool.run(j.input, { transferList: j.transfer }))), close: () => pool.destroy() };
     },
   },
   {
@@ -68,14 +76,17 @@ const PEERS: readonly Peer[] = [
     start(task, threads) {
       const pool = workerpool.pool(peerWorker('workerpool-worker.mjs'), { minWorkers: threads, maxWorkers: threads, workerType: 'thread' });
       // workerpool's own promise type: wrap both in native promises.
-      return { runAll: (inputs) => Promise.all(inputs.map((i) => Promise.resolve(pool.exec(task, [i])))), close: async () => void (await pool.terminate()) };
+      return {
+        runAll: (jobs) => Promise.all(jobs.map((j) => Promise.resolve(pool.exec(task, [j.input], j.transfer ? { transfer: j.transfer } : {})))),
+        close: async () => void (await pool.terminate()),
+      };
     },
   },
   {
     name: 'Poolifier',
     start(task, threads) {
       const pool = new FixedThreadPool(threads, peerWorker(`poolifier-${task}.mjs`));
-      return { runAll: (inputs) => Promise.all(inputs.map((i) => pool.execute(i))), close: () => pool.destroy() };
+      return { runAll: (jobs) => Promise.all(jobs.map((j) => pool.execute(j.input, undefined, undefined, j.transfer))), close: () => pool.destroy() };
     },
   },
 ];
@@ -86,9 +97,10 @@ interface Workload {
   readonly name: string;
   readonly task: TaskName;
   readonly threads: number;
-  /** Batches per sample: the round trip awaits one input at a time, `calls` times. */
+  /** Batches per sample: the round trip awaits one batch at a time, `calls` times. */
   readonly calls: number;
-  readonly inputs: () => readonly unknown[];
+  /** One batch of jobs; called afresh for every call (a transfer detaches what it moved). */
+  readonly jobs: () => readonly Job[];
   readonly unit: Comparison['unit'];
 }
 
@@ -96,18 +108,21 @@ const ROUNDS = 5;
 
 async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparison[]> {
   const started = PEERS.map((p) => p.start(w.task, w.threads));
-  const inputs = w.inputs();
+  let batches: (readonly Job[])[] = [];
   try {
     const samples = await measureRotated(
       PEERS.map((p, i) => ({
         name: p.name,
+        prepare: () => {
+          batches = Array.from({ length: w.calls }, w.jobs);
+        },
         run: async () => {
-          for (let k = 0; k < w.calls; k++) await started[i]!.runAll(inputs);
+          for (const batch of batches) await started[i]!.runAll(batch);
         },
       })),
       { rounds: ROUNDS, progress: (name, round) => ctx.progress(`${w.name}: ${name} (${round < 0 ? 'warm-up' : `round ${round + 1}/${ROUNDS}`})`) },
     );
-    const perCall = (ms: number): number => (w.unit === 'ns/op' ? (ms * 1e6) / w.calls : ms);
+    const perCall = (ms: number): number => (w.unit === 'ns/op' ? ms * 1e6 : ms) / w.calls;
     const tributary = perCall(median(samples[0]!));
     return PEERS.slice(1).map((p, i) =>
       compare(
@@ -126,15 +141,23 @@ export const peers: Suite = {
   name: 'peers',
   description: 'Tributary against Piscina, Tinypool, workerpool and Poolifier on the same task functions',
   async run(ctx) {
-    const cpu = (count: number, ms: number): (() => unknown[]) => {
+    const times = (count: number, job: (i: number) => Job) => (): Job[] => Array.from({ length: count }, (_, i) => job(i));
+    const cpu = (count: number, ms: number): (() => Job[]) => {
       const iterations = calibrate(ms);
-      return () => Array.from({ length: count }, () => ({ iterations }));
+      return times(count, () => ({ input: { iterations } }));
+    };
+    const bytes = (size: number, fill: number): Job => {
+      const data = new ArrayBuffer(size);
+      new Uint8Array(data).fill(fill);
+      return { input: { data }, transfer: [data] };
     };
     const workloads: Workload[] = [
-      { id: 'round-trip', name: 'empty task round trip, 1 thread', task: 'empty', threads: 1, calls: 100, inputs: () => [null], unit: 'ns/op' },
-      { id: 'burst', name: 'burst of 10,000 empty tasks, 2 threads', task: 'empty', threads: 2, calls: 1, inputs: () => Array.from({ length: 10_000 }, () => null), unit: 'ms' },
-      { id: 'cpu-8x50', name: '8 x 50 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, inputs: cpu(8, 50), unit: 'ms' },
-      { id: 'cpu-64x6', name: '64 x 6 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, inputs: cpu(64, 6), unit: 'ms' },
+      { id: 'round-trip', name: 'empty task round trip, 1 thread', task: 'empty', threads: 1, calls: 100, jobs: times(1, () => ({ input: null })), unit: 'ns/op' },
+      { id: 'burst', name: 'burst of 10,000 empty tasks, 2 threads', task: 'empty', threads: 2, calls: 1, jobs: times(10_000, () => ({ input: null })), unit: 'ms' },
+      { id: 'cpu-8x50', name: '8 x 50 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, jobs: cpu(8, 50), unit: 'ms' },
+      { id: 'cpu-64x6', name: '64 x 6 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, jobs: cpu(64, 6), unit: 'ms' },
+      { id: 'transfer-64mib', name: 'one 64 MiB input moved to a worker, 1 thread', task: 'byte-length', threads: 1, calls: 5, jobs: times(1, () => bytes(64 << 20, 1)), unit: 'ms' },
+      { id: 'sha256-200x1mib', name: 'SHA-256 of 200 x 1 MiB moved, 2 threads', task: 'sha256', threads: 2, calls: 1, jobs: times(200, (i) => bytes(1 << 20, i)), unit: 'ms' },
     ];
     const out: Comparison[] = [];
     for (const w of workloads) out.push(...(await measureWorkload(ctx, w)));

@@ -4,6 +4,7 @@
  * the help and exit 2, never a stack trace. See {@link HELP}.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { table, wrap, MAX_TABLE_WIDTH } from '../report.js';
 import { createProgress } from '../progress.js';
@@ -17,8 +18,9 @@ import { toBmf } from './outputs/bmf.js';
 import { toGab } from './outputs/gab.js';
 import { toMarkdown } from './outputs/markdown.js';
 import { toSvg } from './outputs/svg.js';
-import { benchRows, HEADER } from './outputs/terminal.js';
-import { SCHEMA, type BenchResult, type RunReport } from './result.js';
+import { benchRows, FIGURE_HEADER, figureRows, HEADER, summary } from './outputs/terminal.js';
+import { measureFigures } from './figures.js';
+import { isWorkload, SCHEMA, type BenchResult, type RunReport } from './result.js';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
@@ -26,6 +28,7 @@ const OPTIONS = {
   rounds: { type: 'string' },
   warmup: { type: 'string' },
   threads: { type: 'string' },
+  time: { type: 'string' },
   json: { type: 'string' },
   bmf: { type: 'string' },
   gab: { type: 'string' },
@@ -57,8 +60,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === 'check' && values.baseline === undefined) throw new UsageError('check needs --baseline FILE (it is written when missing)');
     if (command === 'run' && (values.baseline !== undefined || values.update || values.absolute)) throw new UsageError('--baseline, --update and --absolute belong to check');
     const loaded = filterBenches(await Promise.all(benchFiles(positionals).map(loadBench)), values.filter);
-    const overrides = { rounds: count('rounds', values.rounds, 2), warmup: count('warmup', values.warmup, 0), threads: threadList(values.threads) };
-    const benches = loaded.map((l) => ({ ...l, bench: { ...l.bench, ...definedOnly(overrides) } }));
+    const overrides = { rounds: count('rounds', values.rounds, 2), warmup: count('warmup', values.warmup, 0) };
+    const threads = threadList(values.threads);
+    const timeMs = count('time', values.time, 1);
+    const benches = loaded.map((l): LoadedBench => ({
+      ...l,
+      bench: l.bench.type === 'figures'
+        ? { ...l.bench, ...definedOnly({ ...overrides, timeMs }) }
+        : { ...l.bench, ...definedOnly({ ...overrides, threads }) },
+    }));
     return command === 'run' ? await run(benches, values) : await check(benches, values);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
@@ -122,12 +132,21 @@ async function check(benches: readonly LoadedBench[], values: Values): Promise<n
 
 async function measureAll(benches: readonly LoadedBench[]): Promise<RunReport> {
   const env = environment();
-  const total = benches.reduce((n, { bench: b }) => n + resolveThreads(b.threads).length * (b.rounds + b.warmup) * (1 + b.baselines.length), 0);
-  const progress = createProgress('bench', total);
+  const steps = (b: BenchDefinition): number =>
+    b.type === 'figures' ? b.rounds + b.warmup : resolveThreads(b.threads).length * (b.rounds + b.warmup) * (1 + b.baselines.length);
+  const progress = createProgress('bench', benches.reduce((n, l) => n + steps(l.bench), 0));
   const results: BenchResult[] = [];
   try {
-    for (const l of benches) {
-      results.push(await measureBench(l.bench, l.file, l.taskHref, (step) => {
+    for (const { bench, file: path, taskHref } of benches) {
+      const file = relative(process.cwd(), path); // results name the file as the user gave it, not this machine's absolute path
+      if (bench.type === 'figures') {
+        results.push(await measureFigures(bench, file, (step, done) => {
+          progress.update(step);
+          if (done) progress.increment();
+        }));
+        continue;
+      }
+      results.push(await measureBench(bench, file, taskHref!, (step) => {
         progress.update(step);
         progress.increment();
       }));
@@ -141,8 +160,8 @@ async function measureAll(benches: readonly LoadedBench[]): Promise<RunReport> {
 function printReport(report: RunReport): void {
   console.log(wrap(`Measured on: ${describeEnvironment(report.environment)}`, MAX_TABLE_WIDTH).join('\n'));
   for (const b of report.benches) {
-    console.log(`\n${b.name}: ${b.inputs} streams, ${b.rounds} rotated rounds after ${b.warmup} warm-up, medians\n`);
-    console.log(table(HEADER, benchRows(b)));
+    console.log(`\n${b.name}: ${summary(b)}\n`);
+    console.log(isWorkload(b) ? table(HEADER, benchRows(b)) : table(FIGURE_HEADER, figureRows(b)));
   }
 }
 
@@ -157,7 +176,7 @@ function printGate(rows: readonly GateRow[]): void {
       r.baseline ? fmt(r.baseline.value, r.metric.unit) : '-',
       fmt(r.metric.value, r.metric.unit),
       `${(r.worse * 100).toFixed(1)}%`,
-      `${((r.baseline ?? r.metric).tolerance * 100).toFixed(0)}%`,
+      `${(r.metric.tolerance * 100).toFixed(0)}%`,
       r.p.toFixed(3),
       r.status,
     ]),
@@ -214,8 +233,8 @@ function threadList(value: string | undefined): ThreadCount[] | undefined {
   return list;
 }
 
-function definedOnly(o: Partial<Pick<BenchDefinition, 'rounds' | 'warmup' | 'threads'>>): Partial<BenchDefinition> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -20,7 +20,7 @@ export type BaselineName = (typeof BASELINES)[number];
 /** A thread count: a positive integer, or `'max'` for this machine's available parallelism. */
 export type ThreadCount = number | 'max';
 
-/** A bench: one workload measured at several thread counts. */
+/** A workload bench: one stream module measured at several thread counts. */
 export interface BenchOptions<Input = unknown> {
   /** Names the bench in reports and in the baseline file. */
   readonly name: string;
@@ -42,9 +42,66 @@ export interface BenchOptions<Input = unknown> {
   readonly warmup?: number;
 }
 
-/** A bench as the runner sees it: {@link BenchOptions} with defaults filled in. */
-export interface BenchDefinition {
+/**
+ * One figure of a {@link FigureBenchOptions} bench: an operation of the subject timed beside
+ * its baseline in the same round. The gate judges `subjectValue / baselineValue` (lower is better).
+ */
+export interface Figure {
+  /** Stable id, unique in the bench: the baseline file and `gate` refer to it (e.g. `mutex.uncontended`). */
+  readonly id: string;
+  /** What was measured, for people. */
+  readonly name: string;
+  /** The measured side (e.g. `Mutex`). */
+  readonly subject: string;
+  /** The raw side it is compared with (e.g. `raw futex`). */
+  readonly baseline: string;
+  /** Cost of one subject operation, in `unit`. */
+  readonly subjectValue: number;
+  /** Cost of one baseline operation, in `unit`. */
+  readonly baselineValue: number;
+  /** Unit of both values, e.g. `ns/op` or `ms`. */
+  readonly unit: string;
+  /** The highest ratio the author accepts, shown beside the figure (not gated). */
+  readonly target?: number;
+}
+
+/** What a figure bench's `measure` is given. */
+export interface MeasureContext {
+  /** Milliseconds a micro-benchmark should sample each operation for (`timeMs`, or `--time`). */
+  readonly timeMs: number;
+  /** Logical cores of this machine. */
+  readonly cores: number;
+  /** Tells the progress display what is running now. */
+  readonly progress: (step: string) => void;
+}
+
+/**
+ * A figure bench: your own measurements (micro-benchmarks, protocols, peers) as same-run
+ * ratios of a subject to its baseline. `measure` is called once per round; each figure's
+ * per-round ratios are the samples the gate tests.
+ */
+export interface FigureBenchOptions {
+  /** Names the bench in reports and in the baseline file. */
+  readonly name: string;
+  /** Measures every figure once; called `warmup + rounds` times. Every round must return the same ids. */
+  readonly measure: (ctx: MeasureContext) => readonly Figure[] | Promise<readonly Figure[]>;
+  /**
+   * Which figures `check` gates, and each one's tolerance (0.25 = a ratio 25% worse than the
+   * baseline's). Figures not named are reported only. Default: every figure, at 0.25.
+   */
+  readonly gate?: Readonly<Record<string, number>>;
+  /** Timed rounds. Default 5 (the fewest with which a Mann-Whitney test can reach p < 0.05 is 4). */
+  readonly rounds?: number;
+  /** Untimed rounds first. Default 0. */
+  readonly warmup?: number;
+  /** Passed to `measure` as `ctx.timeMs`. Default 200. */
+  readonly timeMs?: number;
+}
+
+/** A workload bench as the runner sees it: {@link BenchOptions} with defaults filled in. */
+export interface WorkloadBench {
   readonly kind: 'tributary-bench';
+  readonly type: 'workload';
   readonly name: string;
   readonly task: string | URL;
   readonly inputs: () => readonly unknown[] | Promise<readonly unknown[]>;
@@ -54,20 +111,44 @@ export interface BenchDefinition {
   readonly warmup: number;
 }
 
+/** A figure bench as the runner sees it: {@link FigureBenchOptions} with defaults filled in. */
+export interface FigureBench {
+  readonly kind: 'tributary-bench';
+  readonly type: 'figures';
+  readonly name: string;
+  readonly measure: FigureBenchOptions['measure'];
+  /** Figure id to tolerance; `undefined` gates every figure at {@link DEFAULT_FIGURE_TOLERANCE}. */
+  readonly gate: Readonly<Record<string, number>> | undefined;
+  readonly rounds: number;
+  readonly warmup: number;
+  readonly timeMs: number;
+}
+
+/** What `defineBench` returns and a bench file exports. */
+export type BenchDefinition = WorkloadBench | FigureBench;
+
+/** Tolerance of a figure when the bench has no `gate` map. */
+export const DEFAULT_FIGURE_TOLERANCE = 0.25;
+
 /** A usage mistake (bad option, bad bench file): the CLI prints it with its help and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 /**
- * Declares a bench; the default export of a bench file. Checks the options at once so a
- * mistake is reported against the bench file, not halfway through a run.
+ * Declares a bench; the default export of a bench file: a workload ({@link BenchOptions}: `task`
+ * and `inputs`) or your own figures ({@link FigureBenchOptions}: `measure`). Checks the options
+ * at once so a mistake is reported against the bench file, not halfway through a run.
  */
-export function defineBench<Input>(options: BenchOptions<Input>): BenchDefinition {
+export function defineBench<Input>(options: BenchOptions<Input>): WorkloadBench;
+export function defineBench(options: FigureBenchOptions): FigureBench;
+export function defineBench<Input>(options: BenchOptions<Input> | FigureBenchOptions): BenchDefinition {
   if (typeof options !== 'object' || options === null) throw new UsageError('defineBench needs an options object');
-  const { name, task, inputs } = options;
+  const { name } = options;
   if (typeof name !== 'string' || name.trim() === '') throw new UsageError('defineBench: name must be a non-empty string');
-  if (typeof task !== 'string' && !(task instanceof URL)) throw new UsageError(`bench ${name}: task must be a path or a URL of the stream module`);
+  if ('measure' in options) return defineFigures(options);
+  const { task, inputs } = options;
+  if (typeof task !== 'string' && !(task instanceof URL)) throw new UsageError(`bench ${name}: task must be a path or a URL of the stream module (or give measure for a figure bench)`);
   if (typeof inputs !== 'function') throw new UsageError(`bench ${name}: inputs must be a function returning the streams' inputs`);
   const threads = options.threads ?? [1, 2, 4, 'max'];
   if (!Array.isArray(threads) || threads.length === 0 || !threads.every((t) => t === 'max' || (Number.isInteger(t) && t > 0))) {
@@ -78,13 +159,33 @@ export function defineBench<Input>(options: BenchOptions<Input>): BenchDefinitio
   if (unknown.length > 0) throw new UsageError(`bench ${name}: unknown baseline(s) ${unknown.join(', ')}; pick from ${BASELINES.join(', ')}`);
   return {
     kind: 'tributary-bench',
+    type: 'workload',
     name,
     task,
-    inputs: inputs as BenchDefinition['inputs'],
+    inputs: inputs as WorkloadBench['inputs'],
     threads,
     baselines,
     rounds: count(name, 'rounds', options.rounds, 7, 2),
     warmup: count(name, 'warmup', options.warmup, 1, 0),
+  };
+}
+
+function defineFigures(options: FigureBenchOptions): FigureBench {
+  const { name, measure, gate } = options;
+  if (typeof measure !== 'function') throw new UsageError(`bench ${name}: measure must be a function returning the figures of one round`);
+  if (gate !== undefined) {
+    const bad = typeof gate !== 'object' || gate === null ? [['gate', gate]] : Object.entries(gate).filter(([, t]) => typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t));
+    if (bad.length > 0) throw new UsageError(`bench ${name}: gate maps figure ids to tolerances (numbers >= 0, 0.25 = 25% worse); ${String(bad[0]![0])} is ${String(bad[0]![1])}`);
+  }
+  return {
+    kind: 'tributary-bench',
+    type: 'figures',
+    name,
+    measure,
+    gate,
+    rounds: count(name, 'rounds', options.rounds, 5, 1),
+    warmup: count(name, 'warmup', options.warmup, 0, 0),
+    timeMs: count(name, 'timeMs', options.timeMs, 200, 1),
   };
 }
 

@@ -7,8 +7,8 @@ import { Piscina } from 'piscina';
 import { StreamCoordinator } from '@tributary/runtime';
 import { measureRotated, type Contender } from '../rotate.js';
 import { karpFlatt, median, medianCI, seedOverhead } from '../stats/index.js';
-import type { BenchDefinition, ThreadCount } from './define.js';
-import type { BenchResult, Metric, RunnerName, RunnerResult, ThreadResult } from './result.js';
+import type { ThreadCount, WorkloadBench } from './define.js';
+import type { Metric, RunnerName, RunnerResult, ThreadResult, WorkloadResult } from './result.js';
 
 /** Default tolerances of the gated metrics (relative change). */
 export const TOLERANCE = { speedup: 0.2, vsPiscina: 0.2, wall: 0.25 } as const;
@@ -19,7 +19,7 @@ export function resolveThreads(threads: readonly ThreadCount[], cores = availabl
 }
 
 /** Runs `bench` (loaded from `file`, task module at `taskHref`); `progress` hears each run. */
-export async function measureBench(bench: BenchDefinition, file: string, taskHref: string, progress: (step: string) => void): Promise<BenchResult> {
+export async function measureBench(bench: WorkloadBench, file: string, taskHref: string, progress: (step: string) => void): Promise<WorkloadResult> {
   const sequential = (await import(taskHref)) as { default?: unknown };
   const fn = sequential.default;
   if (typeof fn !== 'function') throw new Error(`bench ${bench.name}: ${taskHref} has no default export function`);
@@ -32,6 +32,7 @@ export async function measureBench(bench: BenchDefinition, file: string, taskHre
     threads.push(await measureThreads(bench, t, inputs, taskHref, fn as (input: unknown) => unknown, progress));
   }
   return {
+    type: 'workload',
     name: bench.name,
     file,
     task: taskHref,
@@ -44,7 +45,7 @@ export async function measureBench(bench: BenchDefinition, file: string, taskHre
 }
 
 async function measureThreads(
-  bench: BenchDefinition,
+  bench: WorkloadBench,
   threads: number,
   inputs: readonly unknown[],
   taskHref: string,
@@ -119,11 +120,11 @@ export function metricsOf(t: ThreadResult): Metric[] {
   const out: Metric[] = [];
   const metric = (m: Omit<Metric, 'value'>): Metric => ({ ...m, value: median(m.samples) });
   if (seq) {
-    out.push(metric({ id: `${t.threads}t.speedup`, description: `Tributary speedup over sequential, ${t.threads} thread(s)`, better: 'higher', unit: 'x', tolerance: TOLERANCE.speedup, absolute: false, samples: trib.map((x, r) => seq[r]! / x) }));
+    out.push(metric({ id: `${t.threads}t.speedup`, description: `Tributary speedup over sequential, ${t.threads} thread(s)`, better: 'higher', unit: 'x', tolerance: TOLERANCE.speedup, absolute: false, gated: true, samples: trib.map((x, r) => seq[r]! / x) }));
   }
   if (pisc) {
-    out.push(metric({ id: `${t.threads}t.vs-piscina`, description: `Tributary / raw Piscina wall time, ${t.threads} thread(s)`, better: 'lower', unit: 'x', tolerance: TOLERANCE.vsPiscina, absolute: false, samples: trib.map((x, r) => x / pisc[r]!) }));
+    out.push(metric({ id: `${t.threads}t.vs-piscina`, description: `Tributary / raw Piscina wall time, ${t.threads} thread(s)`, better: 'lower', unit: 'x', tolerance: TOLERANCE.vsPiscina, absolute: false, gated: true, samples: trib.map((x, r) => x / pisc[r]!) }));
   }
-  out.push(metric({ id: `${t.threads}t.wall`, description: `Tributary wall time, ${t.threads} thread(s)`, better: 'lower', unit: 'ms', tolerance: TOLERANCE.wall, absolute: true, samples: trib }));
+  out.push(metric({ id: `${t.threads}t.wall`, description: `Tributary wall time, ${t.threads} thread(s)`, better: 'lower', unit: 'ms', tolerance: TOLERANCE.wall, absolute: true, gated: true, samples: trib }));
   return out;
 }

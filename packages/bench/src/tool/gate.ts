@@ -34,7 +34,7 @@ export interface GateOptions {
 export function gateBench(bench: BenchResult, baseline: RunReport | undefined, options: GateOptions): GateRow[] {
   const before = baseline?.benches.find((b) => b.name === bench.name);
   return bench.metrics
-    .filter((m) => options.absolute || !m.absolute)
+    .filter((m) => m.gated !== false && (options.absolute || !m.absolute))
     .map((metric): GateRow => {
       const base = before?.metrics.find((m) => m.id === metric.id);
       if (base === undefined) return { bench: bench.name, metric, worse: 0, p: 1, status: 'new' };
@@ -42,10 +42,13 @@ export function gateBench(bench: BenchResult, baseline: RunReport | undefined, o
     });
 }
 
-/** The relative worsening of `now` against `base`, its p-value, and the status it earns. */
+/**
+ * The relative worsening of `now` against `base`, its p-value, and the status it earns. The
+ * tolerance is `now`'s: the bench file's current word, so changing it needs no new baseline.
+ */
 export function judgeMetric(base: Metric, now: Metric): { worse: number; p: number; status: GateStatus } {
   const worse = base.better === 'higher' ? (base.value - now.value) / base.value : (now.value - base.value) / base.value;
   const p = mannWhitneyU(base.samples, now.samples).p;
-  const status: GateStatus = worse <= base.tolerance ? 'ok' : p < ALPHA ? 'regressed' : 'noisy';
+  const status: GateStatus = worse <= now.tolerance ? 'ok' : p < ALPHA ? 'regressed' : 'noisy';
   return { worse, p, status };
 }

@@ -4,11 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, type BenchDefinition } from './define.js';
 
-/** A loaded bench: its definition, the file it came from, and its task module's URL. */
+/** A loaded bench: its definition, the file it came from, and (for a workload) its task module's URL. */
 export interface LoadedBench {
   readonly bench: BenchDefinition;
   readonly file: string;
-  readonly taskHref: string;
+  readonly taskHref?: string;
 }
 
 const BENCH_FILE = /\.bench\.(mjs|js|ts|mts)$/;
@@ -27,7 +27,7 @@ export function benchFiles(files: readonly string[], cwd = process.cwd()): strin
 /** Imports `file` and checks that its default export came from `defineBench`. */
 export async function loadBench(file: string): Promise<LoadedBench> {
   if (!existsSync(file)) throw new UsageError(`bench file ${file} does not exist`);
-  let mod: { default?: Partial<BenchDefinition> };
+  let mod: { default?: { kind?: unknown } };
   try {
     mod = (await import(pathToFileURL(file).href)) as typeof mod;
   } catch (error) {
@@ -36,7 +36,8 @@ export async function loadBench(file: string): Promise<LoadedBench> {
   }
   const bench = mod.default;
   if (bench?.kind !== 'tributary-bench') throw new UsageError(`${file}: the default export must be defineBench({ ... }) from '@tributary/bench'`);
-  return { bench: bench as BenchDefinition, file, taskHref: taskHref(bench.task!, file) };
+  const def = bench as BenchDefinition;
+  return def.type === 'figures' ? { bench: def, file } : { bench: def, file, taskHref: taskHref(def.task, file) };
 }
 
 /** The task module as a URL: URLs and file: strings as they are, paths against the bench file. */

@@ -42,6 +42,8 @@ export interface Metric {
   readonly tolerance: number;
   /** Absolute times are only gated with `--absolute`; same-run ratios always. */
   readonly absolute: boolean;
+  /** False for a figure its bench reports but does not gate (absent in older files: gated). */
+  readonly gated?: boolean;
   readonly value: number;
   readonly samples: readonly number[];
 }
@@ -54,16 +56,50 @@ export interface ThreadResult {
   readonly tributaryVsPiscina?: number;
 }
 
-/** One bench file's bench. */
-export interface BenchResult {
+/** One figure of a figure bench, over its rounds. */
+export interface FigureResult {
+  readonly id: string;
+  readonly name: string;
+  readonly subject: string;
+  readonly baseline: string;
+  readonly unit: string;
+  /** Medians of the rounds' values. */
+  readonly subjectValue: number;
+  readonly baselineValue: number;
+  /** subject / baseline per round, and their median with its 95% CI. */
+  readonly samples: readonly number[];
+  readonly ratio: MedianCI;
+  readonly target?: number;
+}
+
+interface BenchResultBase {
   readonly name: string;
   readonly file: string;
-  readonly task: string;
-  readonly inputs: number;
   readonly rounds: number;
   readonly warmup: number;
-  readonly threads: readonly ThreadResult[];
   readonly metrics: readonly Metric[];
+}
+
+/** A workload bench's result (`type` is absent in files written before figure benches). */
+export interface WorkloadResult extends BenchResultBase {
+  readonly type?: 'workload';
+  readonly task: string;
+  readonly inputs: number;
+  readonly threads: readonly ThreadResult[];
+}
+
+/** A figure bench's result. */
+export interface FiguresResult extends BenchResultBase {
+  readonly type: 'figures';
+  readonly figures: readonly FigureResult[];
+}
+
+/** One bench file's bench. */
+export type BenchResult = WorkloadResult | FiguresResult;
+
+/** Whether `b` measured a workload (sequential / raw Piscina / Tributary at thread counts). */
+export function isWorkload(b: BenchResult): b is WorkloadResult {
+  return b.type !== 'figures';
 }
 
 /** Everything one `run` measured. */

@@ -1,10 +1,9 @@
 /**
  * `--gab FILE`: github-action-benchmark's `customSmallerIsBetter` tool input, an array of
  * `{ name, unit, value, range?, extra? }`. Only smaller-is-better figures fit it: wall
- * times, and Tributary / raw Piscina.
+ * times, Tributary / raw Piscina, and a figure bench's subject / baseline ratios.
  */
-import type { RunReport } from '../result.js';
-import { RUNNER_LABEL } from '../result.js';
+import { isWorkload, RUNNER_LABEL, type RunReport } from '../result.js';
 
 /** One github-action-benchmark entry. */
 export interface GabEntry {
@@ -20,6 +19,10 @@ export function toGab(report: RunReport): GabEntry[] {
   const out: GabEntry[] = [];
   const round = (x: number): number => Math.round(x * 1000) / 1000;
   for (const b of report.benches) {
+    if (!isWorkload(b)) {
+      for (const f of b.figures) out.push({ name: `${b.name} ${f.id} ${f.subject} / ${f.baseline}`, unit: 'ratio', value: round(f.ratio.median), extra: f.name });
+      continue;
+    }
     for (const t of b.threads) {
       for (const r of t.runners) {
         out.push({

@@ -3,16 +3,16 @@
  * the ideal (speedup = threads) line, one chart per bench stacked vertically. Hand-written
  * SVG: a few elements need no charting library.
  */
-import { RUNNER_LABEL, type BenchResult, type RunnerName, type RunReport } from '../result.js';
+import { isWorkload, RUNNER_LABEL, type RunnerName, type RunReport, type WorkloadResult } from '../result.js';
 
 const W = 560;
 const H = 320;
 const M = { left: 56, right: 140, top: 36, bottom: 44 };
 const COLOURS: Record<RunnerName, string> = { sequential: '#888888', piscina: '#1f77b4', tributary: '#d62728' };
 
-/** The report's speedup charts as one SVG document. */
+/** The report's speedup charts (workload benches; figure benches have no thread axis) as one SVG document. */
 export function toSvg(report: RunReport): string {
-  const charts = report.benches.map((b, i) => chart(b, i * H));
+  const charts = report.benches.filter(isWorkload).map((b, i) => chart(b, i * H));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H * Math.max(1, charts.length)}" font-family="sans-serif" font-size="12">`,
     ...charts,
@@ -21,11 +21,11 @@ export function toSvg(report: RunReport): string {
   ].join('\n');
 }
 
-function chart(b: BenchResult, y0: number): string {
+function chart(b: WorkloadResult, y0: number): string {
   const threads = b.threads.map((t) => t.threads);
   const maxT = Math.max(...threads, 1);
   const runners = [...new Set(b.threads.flatMap((t) => t.runners.map((r) => r.runner)))];
-  const speedup = (t: BenchResult['threads'][number], r: RunnerName): number | undefined =>
+  const speedup = (t: WorkloadResult['threads'][number], r: RunnerName): number | undefined =>
     r === 'sequential' ? 1 : t.runners.find((x) => x.runner === r)?.speedup;
   const maxS = Math.max(maxT, ...b.threads.flatMap((t) => runners.map((r) => speedup(t, r) ?? 0)));
   const x = (t: number): number => M.left + ((t - Math.min(...threads, 1)) / Math.max(1, maxT - Math.min(...threads, 1))) * (W - M.left - M.right);
