@@ -234,7 +234,7 @@ export class Run implements ScheduledRun {
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
-    this.#traceAttempt(s, attempt, outcome);
+    this.#runtime.tracer?.attempt(s.spec.id, attempt, this.memory.get(s.index, THREAD), attempt === s.attempt ? this.memory.startedAt(s.index) : undefined, outcome);
     // An attempt replaced by a restart reports into the void.
     if (s.settled || attempt !== s.attempt) return;
     s.startedAt ??= this.memory.startedAt(s.index);
@@ -316,17 +316,6 @@ export class Run implements ScheduledRun {
     this.cancel(this.#callbackError);
   }
 
-  #traceAttempt(s: Stream, attempt: number, outcome: StreamOutcome): void {
-    const tracer = this.#runtime.tracer;
-    if (tracer === undefined) return;
-    if (outcome.trace !== undefined) tracer.add(outcome.trace);
-    const started = attempt === s.attempt ? this.memory.startedAt(s.index) : undefined;
-    if (started !== undefined) {
-      const status = outcome.ok ? 'complete' : outcome.error.name;
-      tracer.span('stream', `${s.spec.id} #${attempt}`, this.memory.get(s.index, THREAD), started * 1000, { status });
-    }
-  }
-
   /**
    * Stops stream `s`: a queued one settles at once; a running one is told through its cancel
    * word (`kind`) and terminated at once when `immediately`, else after `cancelGraceMs`.
@@ -386,11 +375,8 @@ export class Run implements ScheduledRun {
       return;
     }
     this.stats.recoveryAttempts++;
-    const tracer = this.#runtime.tracer;
-    const thread = this.memory.get(s.index, THREAD);
-    tracer?.instant('recovery', `restart ${s.spec.id}`, { attempt: s.attempt + 1 }, thread);
     const stuckSince = this.memory.startedAt(s.index);
-    if (stuckSince !== undefined) tracer?.span('stream', `${s.spec.id} #${s.attempt} (stuck)`, thread, stuckSince * 1000);
+    this.#runtime.tracer?.restart(s.spec.id, s.attempt, this.memory.get(s.index, THREAD), stuckSince);
     s.startedAt ??= stuckSince;
     s.disarm?.();
     // Terminates the stuck worker; its old attempt's outcome is ignored from here on.

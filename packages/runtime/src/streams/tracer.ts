@@ -5,6 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { traceNow, type TraceEvent } from '../shared/trace.js';
+import type { StreamOutcome } from './task.js';
 
 /** A Chrome trace-event document (`{ traceEvents }`), ready for `JSON.stringify`. */
 export interface TraceDocument {
@@ -29,6 +30,22 @@ export class Tracer {
   /** An instant on thread `tid` (default: this, the coordinator's, thread). */
   instant(cat: string, name: string, args?: Record<string, unknown>, tid: number = threadId): void {
     this.#events.push({ name, cat, ph: 'i', s: 't', ts: traceNow(), pid: process.pid, tid, ...(args ? { args } : {}) });
+  }
+
+  /**
+   * What one attempt of a stream recorded: the worker's own events, and the attempt as a span
+   * on its thread from `startedMs` (absent for an attempt a restart replaced: its span was
+   * drawn as stuck when it was replaced).
+   */
+  attempt(id: string, attempt: number, tid: number, startedMs: number | undefined, outcome: StreamOutcome): void {
+    if (outcome.trace !== undefined) this.add(outcome.trace);
+    if (startedMs !== undefined) this.span('stream', `${id} #${attempt}`, tid, startedMs * 1000, { status: outcome.ok ? 'complete' : outcome.error.name });
+  }
+
+  /** A guardian restart of stream `id`'s attempt `attempt`, stuck on thread `tid` since `stuckSinceMs`. */
+  restart(id: string, attempt: number, tid: number, stuckSinceMs: number | undefined): void {
+    this.instant('recovery', `restart ${id}`, { attempt: attempt + 1 }, tid);
+    if (stuckSinceMs !== undefined) this.span('stream', `${id} #${attempt} (stuck)`, tid, stuckSinceMs * 1000);
   }
 
   /** Everything recorded, with a named track per thread. */
