@@ -75,10 +75,15 @@ export class BridgeClient {
   }
 }
 
-/** The node side: answers every request on `port` with `handlers`, then wakes the worker. */
-export function serveBridge(port: MessagePort, words: Int32Array, handlers: BridgeHandlers): void {
+/**
+ * The node side: answers every request on `port` with `handlers`, then wakes the worker.
+ * `onPark` hears +1 when a blocking call starts and -1 when it is answered (the worker is
+ * parked meanwhile: it counts as beating). Default: none.
+ */
+export function serveBridge(port: MessagePort, words: Int32Array, handlers: BridgeHandlers, onPark?: (delta: 1 | -1) => void): void {
   port.on('message', (request: BridgeRequest) => {
     const handler = handlers[request.op] as ((args: unknown) => unknown) | undefined;
+    if (request.seq !== 0) onPark?.(1);
     void (async (): Promise<Answer> => {
       try {
         if (handler === undefined) throw new InvalidArgumentError(`unknown bridge op ${request.op}`);
@@ -88,6 +93,7 @@ export function serveBridge(port: MessagePort, words: Int32Array, handlers: Brid
       }
     })().then((reply) => {
       if (request.seq === 0) return;
+      onPark?.(-1);
       port.postMessage({ ...reply, seq: request.seq });
       // Posted first, then woken: the worker reads the answer with receiveMessageOnPort.
       atomics.store(words, CALL, request.seq);

@@ -22,6 +22,8 @@ import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '
 import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from '../streams/types.js';
 import { convergenceType, intervalMs, runSignal } from '../streams/validate.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import { supervisionOptions, type RestartBudget, type Supervision } from '../streams/supervisor.js';
+import type { Guardian } from '../protocols/heartbeat.js';
 import { bullConnection, openRedis, type ConnectionOption } from './connection.js';
 import type { AttemptOutcome, StreamJob } from './job.js';
 import { within } from './primitives/poll.js';
@@ -48,6 +50,22 @@ export interface ClusterCoordinatorOptions {
    * StreamError saying so) instead of waiting for it to come back. Default 60,000.
    */
   readonly unreachableMs?: number;
+  /**
+   * Enables heartbeat supervision, as `StreamCoordinator`'s option: a running stream whose node
+   * lives but that has not beaten for this long is stuck (a stream parked in `ctx.barrier`,
+   * `ctx.mutex`, `ctx.state` or `ctx.fileLocks` waits beats). Its nodes forward beats every 100 ms,
+   * so keep it well above that. Default: no supervision.
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /** How often heartbeats are checked. Default: a quarter of heartbeatTimeoutMs, at most 1000. */
+  readonly heartbeatCheckIntervalMs?: number;
+  /**
+   * Decides what happens to a stuck stream, on the coordinator's process. Default: restart it
+   * (its node ends the attempt and any node re-runs it with `ctx.attempt + 1` and `ctx.resume`).
+   */
+  readonly guardian?: Guardian;
+  /** Restarts allowed per stream before it fails with a StreamError. Default: 3 within 60,000 ms. */
+  readonly restartBudget?: RestartBudget;
 }
 
 /** Options of one cluster run. */
@@ -74,6 +92,7 @@ export class ClusterCoordinator implements AsyncDisposable {
   readonly #maxVersions: number;
   readonly #capacity: ResourceAmounts | undefined;
   readonly #unreachableMs: number;
+  readonly #supervision: Supervision | undefined;
   #ready: Promise<void> | undefined;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
     type: 'barrier',
@@ -101,6 +120,7 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.state = new RedisState(this.#session, this.#name, { maxVersions: this.#maxVersions });
     this.#capacity = o.resources;
     this.#unreachableMs = o.unreachableMs === undefined ? 60_000 : positiveFinite('options.unreachableMs', o.unreachableMs);
+    this.#supervision = supervisionOptions(o);
     this.resources = o.resources === undefined ? undefined : new RedisResources(this.#session, this.#name);
   }
 
@@ -198,6 +218,7 @@ export class ClusterCoordinator implements AsyncDisposable {
       { session: this.#session, queue: this.#queue, events: this.#events, scope: this.#name, resources: this.resources !== undefined,
         maxVersions: this.#maxVersions,
         unreachableMs: this.#unreachableMs,
+        supervision: this.#supervision,
       },
       specs,
       {

@@ -23,7 +23,7 @@ import type { StreamErrorInfo, StreamStatus } from '../streams/types.js';
 import { allowList, vetModule, type AllowList } from './allow.js';
 import { serveBridge } from './bridge.js';
 import { bullConnection, openRedis, redact, type ConnectionOption } from './connection.js';
-import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type ClusterTask, type StreamJob } from './job.js';
+import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type BeatReport, type ClusterTask, type StreamJob } from './job.js';
 import { Session } from './primitives/session.js';
 import { attemptServices, runBarrier, type AttemptServices } from './services.js';
 
@@ -58,6 +58,8 @@ const MAX_STALLED = 5;
 
 interface Attempt {
   readonly job: Job<StreamJob, AttemptOutcome>;
+  /** BullMQ's attemptsStarted when this attempt began (the stream's `ctx.attempt`). */
+  readonly attempt: number;
   readonly words: Int32Array;
   readonly services: AttemptServices;
   /** Aborts the main-side waits of the attempt when the run is cancelled. */
@@ -66,7 +68,13 @@ interface Attempt {
   readonly kill: AbortController;
   lastProgress: number;
   lastBeat: number;
+  /** When a beat was last sent for it (node clock). */
+  lastSent: number;
+  /** Blocking calls in progress: the stream is parked in a wait, which counts as beating. */
+  parked: number;
   handBack: boolean;
+  /** The coordinator's supervisor asked for a restart: end the thread, hand the job back to the queue. */
+  restart: boolean;
 }
 
 /** A Tributary node: runs the queue's streams on local worker threads. See the module documentation. */
@@ -175,27 +183,31 @@ export class ClusterNode {
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
     const services = attemptServices(this.#session, data, attempts, cancel.signal);
-    const attempt: Attempt = { job, words, services, cancel, kill: new AbortController(), lastProgress: -1, lastBeat: 0, handBack: false };
+    const attempt: Attempt = {
+      job, attempt: attempts, words, services, cancel, kill: new AbortController(),
+      lastProgress: -1, lastBeat: 0, lastSent: 0, parked: 0, handBack: false, restart: false,
+    };
     this.#active.set(job.id!, attempt);
-    serveBridge(port1, words, services.handlers);
+    serveBridge(port1, words, services.handlers, (delta) => (attempt.parked += delta));
     this.#log({ event: 'start', run: data.runId, stream: data.id, attempt: attempts, node: this.id });
     let result: Awaited<ReturnType<typeof import('./worker.js').default>> | undefined;
     try {
       const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), words: words.buffer as SharedArrayBuffer, port: port2 };
       result = await this.#pool.run(task, { transferList: [port2], signal: attempt.kill.signal });
     } catch (error) {
-      if (!attempt.handBack && !cancel.signal.aborted) throw error;
+      if (!attempt.handBack && !attempt.restart && !cancel.signal.aborted) throw error;
     } finally {
       this.#active.delete(job.id!);
       port1.close();
       // Only a handed-back stream's last details still matter (the next node resumes from them).
-      if (attempt.handBack) await this.#forward([attempt]).catch(() => {});
+      if (attempt.handBack || attempt.restart) await this.#forward([attempt]).catch(() => {});
       await services.release();
     }
-    if (attempt.handBack) {
-      // Shutting down: another node runs it; this attempt neither completes nor fails the job.
+    if (attempt.handBack || (attempt.restart && result === undefined)) {
+      // Shutting down, or restarted by the supervisor: a node (maybe this one) runs it again with
+      // attemptsStarted + 1; this attempt neither completes nor fails the job.
       await job.moveToWait(token);
-      this.#log({ event: 'handed-back', run: data.runId, stream: data.id });
+      this.#log({ event: attempt.restart ? 'restarted' : 'handed-back', run: data.runId, stream: data.id, attempt: attempts });
       throw new WaitingError();
     }
     if (result === undefined || cancel.signal.aborted) {
@@ -215,16 +227,38 @@ export class ClusterNode {
     if (attempts.length === 0) return;
     await this.#forward(attempts);
     const runs = [...new Set(attempts.map((a) => a.job.data.runId))];
-    const flags = await this.#redis.mget(runs.flatMap((r) => [runKeys(this.#session.prefix, r).cancel, runKeys(this.#session.prefix, r).checkpoint]));
+    const keys = runs.map((r) => runKeys(this.#session.prefix, r));
+    // One round trip: every run's flags, and the supervisor's stop requests of supervised runs.
+    const pipeline = this.#redis.pipeline().mget(keys.flatMap((k) => [k.cancel, k.checkpoint]));
+    const supervised = runs.filter((run) => attempts.some((a) => a.job.data.runId === run && a.job.data.parkBeatMs !== undefined));
+    for (const run of supervised) pipeline.hgetall(runKeys(this.#session.prefix, run).stop);
+    const replies = (await pipeline.exec()) ?? [];
+    const flags = (replies[0]?.[1] ?? []) as (string | null)[];
+    const stops = new Map(supervised.map((run, i) => [run, (replies[i + 1]?.[1] ?? {}) as Record<string, string>]));
     runs.forEach((run, i) => {
-      const cancelled = flags[2 * i] !== null;
+      const cancelled = flags[2 * i] !== null && flags[2 * i] !== undefined;
       const epoch = Number(flags[2 * i + 1] ?? 0);
       for (const a of attempts) {
         if (a.job.data.runId !== run) continue;
         if (epoch > atomics.load(a.words, CP_EPOCH)) atomics.store(a.words, CP_EPOCH, epoch);
         if (cancelled && !a.cancel.signal.aborted) this.#cancel(a);
+        this.#stop(a, stops.get(run)?.[a.job.data.id]);
       }
     });
+  }
+
+  /** Acts on the supervisor's request `<attempt>:restart|cancel`, if it names this attempt. */
+  #stop(a: Attempt, request: string | undefined): void {
+    if (request === undefined || a.restart || a.cancel.signal.aborted) return;
+    const [attempt, action] = request.split(':');
+    if (Number(attempt) !== a.attempt) return;
+    if (action === 'cancel') {
+      this.#cancel(a);
+    } else if (action === 'restart') {
+      a.restart = true;
+      // A stuck stream does not look at its signal: end its thread now, as in-process.
+      a.kill.abort();
+    }
   }
 
   #cancel(a: Attempt): void {
@@ -240,12 +274,22 @@ export class ClusterNode {
     for (const a of attempts) {
       const progress = atomics.load(a.words, PROGRESS);
       const beat = atomics.load(a.words, BEAT);
-      if (progress !== a.lastProgress || beat !== a.lastBeat) {
+      const details = a.services.takeDetails();
+      const parkBeatMs = a.job.data.parkBeatMs;
+      // A stream parked in a blocking call (barrier, lock, state wait) beats while it waits, as in-process.
+      const parkedBeat = parkBeatMs !== undefined && a.parked > 0 && Date.now() - a.lastSent >= parkBeatMs;
+      if (progress !== a.lastProgress || beat !== a.lastBeat || parkedBeat) {
         a.lastProgress = progress;
         a.lastBeat = beat;
-        updates.push(a.job.updateProgress({ progress: progress / PROGRESS_SCALE, beatAt: Date.now() }).catch(() => {}));
+        a.lastSent = Date.now();
+        const report: BeatReport = {
+          progress: progress / PROGRESS_SCALE,
+          beatAt: a.lastSent,
+          attempt: a.attempt,
+          ...(parkBeatMs !== undefined && details !== undefined ? { details } : {}),
+        };
+        updates.push(a.job.updateProgress(report as unknown as object).catch(() => {}));
       }
-      const details = a.services.takeDetails();
       if (details !== undefined) {
         const key = runKeys(this.#session.prefix, a.job.data.runId).resume;
         pipeline.hset(key, a.job.data.id, JSON.stringify(details)).expire(key, RUN_KEY_TTL_S);
