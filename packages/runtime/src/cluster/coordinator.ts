@@ -18,13 +18,14 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
-import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { filePath, nonEmptyString, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from '../streams/types.js';
 import { convergenceType, intervalMs, runSignal } from '../streams/validate.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { supervisionOptions, type RestartBudget, type Supervision } from '../streams/supervisor.js';
 import type { Guardian } from '../protocols/heartbeat.js';
 import { bullConnection, openRedis, type ConnectionOption } from './connection.js';
+import { ClusterIsolation, FILE_LOCK_TIMEOUT_MS, RedisFileLocks } from './files.js';
 import type { AttemptOutcome, StreamJob } from './job.js';
 import { within } from './primitives/poll.js';
 import { RedisResources } from './primitives/resources.js';
@@ -66,6 +67,20 @@ export interface ClusterCoordinatorOptions {
   readonly guardian?: Guardian;
   /** Restarts allowed per stream before it fails with a StreamError. Default: 3 within 60,000 ms. */
   readonly restartBudget?: RestartBudget;
+  /**
+   * This host's path to the file system the nodes share (each node names its own with
+   * `--shared-root`): where `isolation` merges from, and what `fileLocks` keys paths under
+   * relative to. Default: none.
+   */
+  readonly sharedRoot?: string;
+  /**
+   * Gives every stream attempt its own directory on the shared file system (`ctx.directory`,
+   * made by its node under its `--shared-root`); `coordinator.isolation` merges them with the
+   * in-process rules. Needs `sharedRoot`. Default false.
+   */
+  readonly isolation?: boolean;
+  /** File locks (`coordinator.fileLocks`, `ctx.fileLocks`): `timeoutMs` is the default wait. Default 30,000. */
+  readonly fileLocks?: { readonly timeoutMs?: number };
 }
 
 /** Options of one cluster run. */
@@ -84,6 +99,11 @@ export class ClusterCoordinator implements AsyncDisposable {
   readonly state: RedisState<Record<string, unknown>>;
   /** The resource pool streams negotiate over, when created with `resources`. */
   readonly resources: RedisResources | undefined;
+  /** File locks shared with every stream's `ctx.fileLocks`, on every node. Take them after `connect()`. */
+  readonly fileLocks: RedisFileLocks;
+  /** The runs' per-stream directories (`ctx.directory`), when created with `isolation: true`; merge them after a run. */
+  readonly isolation: ClusterIsolation | undefined;
+  readonly #fileLockTimeoutMs: number;
   readonly #name: string;
   readonly #redis: Redis;
   readonly #session: Session;
@@ -121,6 +141,15 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.#capacity = o.resources;
     this.#unreachableMs = o.unreachableMs === undefined ? 60_000 : positiveFinite('options.unreachableMs', o.unreachableMs);
     this.#supervision = supervisionOptions(o);
+    const files = optionsObject('options.fileLocks', o.fileLocks);
+    this.#fileLockTimeoutMs = files.timeoutMs === undefined ? FILE_LOCK_TIMEOUT_MS : nonNegativeFinite('options.fileLocks.timeoutMs', files.timeoutMs);
+    const sharedRoot = o.sharedRoot === undefined ? undefined : filePath('options.sharedRoot', o.sharedRoot);
+    this.fileLocks = new RedisFileLocks(this.#session, { sharedRoot, timeoutMs: this.#fileLockTimeoutMs });
+    if (o.isolation !== undefined && typeof o.isolation !== 'boolean') throw new InvalidArgumentError('options.isolation must be a boolean');
+    if (o.isolation === true && sharedRoot === undefined) {
+      throw new InvalidArgumentError('options.isolation needs options.sharedRoot: the path, on this host, of the file system the nodes share (their --shared-root)');
+    }
+    this.isolation = o.isolation === true ? new ClusterIsolation(sharedRoot!) : undefined;
     this.resources = o.resources === undefined ? undefined : new RedisResources(this.#session, this.#name);
   }
 
@@ -219,6 +248,8 @@ export class ClusterCoordinator implements AsyncDisposable {
         maxVersions: this.#maxVersions,
         unreachableMs: this.#unreachableMs,
         supervision: this.#supervision,
+        isolation: this.isolation,
+        fileLockTimeoutMs: this.#fileLockTimeoutMs,
       },
       specs,
       {

@@ -34,6 +34,10 @@ export interface StreamJob {
    * this often, and sends heartbeat details with its beats. Absent without supervision.
    */
   readonly parkBeatMs?: number;
+  /** Whether each attempt gets its own directory under the node's shared root (`ctx.directory`). */
+  readonly isolation: boolean;
+  /** Default wait of `ctx.fileLocks.acquireFileLock` (ms). */
+  readonly fileLockTimeoutMs: number;
 }
 
 /** The job progress a node reports for a running stream (BullMQ `updateProgress`), in batches. */
@@ -115,6 +119,8 @@ export interface ClusterTask {
   readonly href: string | undefined;
   readonly attempt: number;
   readonly resume: unknown;
+  /** The attempt's own directory (`ctx.directory`), when the run has isolation on. */
+  readonly directory: string | undefined;
   readonly words: SharedArrayBuffer;
   readonly port: MessagePort;
 }

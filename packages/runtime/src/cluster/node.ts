@@ -11,19 +11,23 @@
  */
 import { PISCINA_ENTRY } from '../shared/piscina-entry-url.js';
 import { MessageChannel } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker as BullWorker, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Piscina } from 'piscina';
 import * as atomics from '../shared/atomics.js';
-import { AbortedError } from '../shared/errors.js';
-import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { AbortedError, InvalidStateError } from '../shared/errors.js';
+import { onDisk } from '../fs/fs-errors.js';
+import { filePath, nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import { errorInfo } from '../streams/task.js';
 import type { StreamErrorInfo, StreamStatus } from '../streams/types.js';
 import { allowList, vetModule, type AllowList } from './allow.js';
 import { serveBridge } from './bridge.js';
 import { bullConnection, openRedis, redact, type ConnectionOption } from './connection.js';
 import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type BeatReport, type ClusterTask, type StreamJob } from './job.js';
+import { streamDirectory } from './files.js';
 import { Session } from './primitives/session.js';
 import { attemptServices, runBarrier, type AttemptServices } from './services.js';
 
@@ -45,6 +49,13 @@ export interface ClusterNodeOptions {
   readonly leaseMs?: number;
   /** Key prefix of the deployment. Default `tributary`. */
   readonly prefix?: string;
+  /**
+   * This host's path to the file system the cluster shares (`--shared-root`): stream directories
+   * (`ctx.directory`) are made under it, and file locks on paths under it are keyed by the path
+   * relative to it, so hosts that mount it in different places lock the same file. Default:
+   * none (a run with isolation fails its streams here, saying so; file locks key by real path).
+   */
+  readonly sharedRoot?: string;
   /** Receives one event per line worth logging (never with secrets). Default: none. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -94,6 +105,7 @@ export class ClusterNode {
     const threads = o.threads === undefined ? availableParallelism() : positiveInteger('options.threads', o.threads, 1024);
     const name = o.name === undefined ? 'tributary' : nonEmptyString('options.name', o.name);
     const lockDurationMs = o.lockDurationMs === undefined ? 30_000 : positiveFinite('options.lockDurationMs', o.lockDurationMs);
+    if (o.sharedRoot !== undefined) filePath('options.sharedRoot', o.sharedRoot);
     this.#options = { ...options, name, threads, lockDurationMs };
     this.#allow = allowList(o.allow ?? [], o.cwd);
     this.#redis = openRedis(options.connection);
@@ -172,8 +184,10 @@ export class ClusterNode {
       return outcome('cancelled', { error: errorInfo(new AbortedError(`stream ${data.id} was cancelled before it started`)) });
     }
     let href: string | undefined;
+    let directory: string | undefined;
     try {
       href = data.task === undefined ? undefined : vetModule(data.task, this.#allow);
+      directory = data.isolation ? this.#directory(data, attempts) : undefined;
     } catch (error) {
       this.#log({ event: 'refused', run: data.runId, stream: data.id, message: (error as Error).message });
       await runBarrier(this.#session, data).break();
@@ -182,7 +196,7 @@ export class ClusterNode {
     const words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
-    const services = attemptServices(this.#session, data, attempts, cancel.signal);
+    const services = attemptServices(this.#session, data, attempts, cancel.signal, this.#options.sharedRoot);
     const attempt: Attempt = {
       job, attempt: attempts, words, services, cancel, kill: new AbortController(),
       lastProgress: -1, lastBeat: 0, lastSent: 0, parked: 0, handBack: false, restart: false,
@@ -192,7 +206,7 @@ export class ClusterNode {
     this.#log({ event: 'start', run: data.runId, stream: data.id, attempt: attempts, node: this.id });
     let result: Awaited<ReturnType<typeof import('./worker.js').default>> | undefined;
     try {
-      const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), words: words.buffer as SharedArrayBuffer, port: port2 };
+      const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), directory, words: words.buffer as SharedArrayBuffer, port: port2 };
       result = await this.#pool.run(task, { transferList: [port2], signal: attempt.kill.signal });
     } catch (error) {
       if (!attempt.handBack && !attempt.restart && !cancel.signal.aborted) throw error;
@@ -219,6 +233,20 @@ export class ClusterNode {
       return outcome('failed', { error: result.error });
     }
     return outcome('complete', { value: result.value });
+  }
+
+  /** Makes the attempt's own directory on the shared file system. */
+  #directory(data: StreamJob, attempt: number): string {
+    const root = this.#options.sharedRoot;
+    if (root === undefined) {
+      throw new InvalidStateError(
+        `stream ${data.id} needs a directory (the coordinator has isolation on), but node ${this.id} has no shared root; ` +
+          'start every node with --shared-root <its path to the shared file system>',
+      );
+    }
+    const directory = streamDirectory(resolve(root), data.runId, data.id, attempt);
+    onDisk('create', directory, () => mkdirSync(directory, { recursive: true }));
+    return directory;
   }
 
   /** One batch: forward progress and details of every running stream, read run flags. */

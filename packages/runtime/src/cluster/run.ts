@@ -17,6 +17,7 @@ import { pollUntil } from './primitives/poll.js';
 import type { Session } from './primitives/session.js';
 import type { ClusterSpec } from './specs.js';
 import { ClusterSupervisor } from './supervise.js';
+import type { ClusterIsolation } from './files.js';
 
 /** What a run needs from its coordinator. */
 export interface ClusterRunDeps {
@@ -30,6 +31,10 @@ export interface ClusterRunDeps {
   readonly unreachableMs: number;
   /** Heartbeat supervision of running streams; undefined: none. */
   readonly supervision: Supervision | undefined;
+  /** Per-stream directories on the shared file system; undefined: none. */
+  readonly isolation: ClusterIsolation | undefined;
+  /** Default wait of `ctx.fileLocks` (ms). */
+  readonly fileLockTimeoutMs: number;
 }
 
 /** Options of one run. */
@@ -107,6 +112,7 @@ export class ClusterRun {
     if (timeoutMs !== undefined) {
       this.#timers.push(setTimeout(() => this.cancel(new TimeoutError(`the run did not converge within options.timeoutMs (${timeoutMs} ms)`)), timeoutMs));
     }
+    this.#deps.isolation?.addRun(this.id, this.#specs.map((s) => s.id));
     await this.#deps.queue.addBulk(
       this.#specs.map((spec, i) => ({
         name: spec.id,
@@ -124,6 +130,8 @@ export class ClusterRun {
           convergence: this.#options.convergence,
           intervalMs: this.#options.intervalMs,
           ...(this.#supervisor === undefined ? {} : { parkBeatMs: this.#supervisor.parkBeatMs }),
+          isolation: this.#deps.isolation !== undefined,
+          fileLockTimeoutMs: this.#deps.fileLockTimeoutMs,
         },
         // attempts: 1 — a stream that throws is a result, not a retry; only a dead node's job is re-run (stall recovery).
         opts: { jobId: this.#jobId(i), attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },

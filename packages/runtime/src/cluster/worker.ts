@@ -28,6 +28,7 @@ export default async function runClusterTask(task: ClusterTask): Promise<{ ok: t
       parties: task.job.parties,
       hasResources: task.job.resources,
       checkpointLimitMs: task.job.intervalMs + CHECKPOINT_SLACK_MS,
+      directory: task.directory,
     });
     const fn = task.href === undefined ? undefined : await loadStreamFunction(task.href, task.job.exportName);
     // The first beat says the stream function is called: supervision starts here, not during module loading.
