@@ -7,33 +7,17 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClusterCoordinator, type ClusterCoordinatorOptions } from '@tributary/runtime/cluster';
 import { StreamCoordinator } from '@tributary/runtime';
-import { describeWithRedis, startRedis, type RedisServer } from './redis-harness.js';
-import { clusterStream, kill9, startNode, STREAMS_ROOT, type NodeProcess } from './cluster-nodes.js';
+import { describeWithRedis } from './redis-harness.js';
+import { clusterStream, startNode, STREAMS_ROOT, useCluster } from './cluster-nodes.js';
 
 describeWithRedis('cluster: file locks and stream directories across three nodes', () => {
-  let server: RedisServer;
   let shared: string;
-  const nodes: NodeProcess[] = [];
-  const coordinators: ClusterCoordinator[] = [];
-  const coordinator = (options: Partial<ClusterCoordinatorOptions> = {}): ClusterCoordinator => {
-    const c = new ClusterCoordinator({ connection: server.socket, name: 'files', sharedRoot: shared, ...options });
-    coordinators.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startRedis();
-    shared = mkdtempSync(join(tmpdir(), 'tributary-shared-'));
-    for (let i = 0; i < 3; i++) {
-      nodes.push(await startNode(['--connection', server.socket, '--name', 'files', '--threads', '2', '--allow', STREAMS_ROOT, '--shared-root', shared]));
-    }
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(coordinators.map((c) => c.close()));
-    await Promise.all(nodes.map(kill9));
-    await server?.stop();
-    rmSync(shared, { recursive: true, force: true });
-  });
+  // Registered first: made before the nodes start, removed after they stop.
+  beforeAll(() => void (shared = mkdtempSync(join(tmpdir(), 'tributary-shared-'))));
+  afterAll(() => rmSync(shared, { recursive: true, force: true }));
+  const cluster = useCluster({ name: 'files', nodes: 3, nodeArgs: () => ['--shared-root', shared], coordinator: () => ({ sharedRoot: shared }) });
+  const { nodes } = cluster;
+  const coordinator = (options: Partial<ClusterCoordinatorOptions> = {}): ClusterCoordinator => cluster.coordinator(options);
 
   it('scenario 2: six streams on three nodes rewrite one file under ctx.fileLocks: every line kept, none torn', async () => {
     const file = join(shared, 'test.txt');
@@ -117,7 +101,7 @@ describeWithRedis('cluster: file locks and stream directories across three nodes
   });
 
   it('a node started without --shared-root fails a stream that needs a directory, saying how to start it', async () => {
-    const bare = await startNode(['--connection', server.socket, '--name', 'files-bare', '--threads', '1', '--allow', STREAMS_ROOT]);
+    const bare = await startNode(['--connection', cluster.server.socket, '--name', 'files-bare', '--threads', '1', '--allow', STREAMS_ROOT]);
     nodes.push(bare);
     const [result] = await coordinator({ name: 'files-bare', isolation: true }).executeParallel([{ id: 'lost', task: clusterStream('write-output.mjs') }], { timeoutMs: 20_000 });
     expect(result).toMatchObject({ status: 'failed', error: { name: 'InvalidStateError', code: 'ERR_TRIBUTARY_INVALID_STATE' } });

@@ -2,35 +2,19 @@
 // and semantics of the in-process StreamCoordinator (heartbeatTimeoutMs, guardian, restartBudget).
 // Two tributary-node processes, a real redis-server; the stuck streams spin on a worker thread
 // while their node stays alive and keeps renewing its job lock.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ClusterCoordinator, type ClusterCoordinatorOptions } from '@tributary/runtime/cluster';
 import type { GuardianRequest } from '@tributary/runtime';
-import { describeWithRedis, startRedis, type RedisServer } from './redis-harness.js';
-import { clusterStream, kill9, startNode, STREAMS_ROOT, type NodeProcess } from './cluster-nodes.js';
+import { describeWithRedis } from './redis-harness.js';
+import { clusterStream, useCluster } from './cluster-nodes.js';
 
 const TIMEOUT_MS = 1000;
 
 describeWithRedis('cluster: heartbeat supervision', () => {
-  let server: RedisServer;
-  const nodes: NodeProcess[] = [];
-  const coordinators: ClusterCoordinator[] = [];
-  const coordinator = (options: Partial<ClusterCoordinatorOptions> = {}): ClusterCoordinator => {
-    const c = new ClusterCoordinator({ connection: server.socket, name: 'supervision', heartbeatTimeoutMs: TIMEOUT_MS, ...options });
-    coordinators.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startRedis();
-    for (let i = 0; i < 2; i++) {
-      nodes.push(await startNode(['--connection', server.socket, '--name', 'supervision', '--threads', '2', '--allow', STREAMS_ROOT, '--lock-ms', '5000']));
-    }
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(coordinators.map((c) => c.close()));
-    await Promise.all(nodes.map(kill9));
-    await server?.stop();
-  });
+  // Job locks far longer than the stuck time: what restarts a stuck stream here is supervision, not stall recovery.
+  const cluster = useCluster({ name: 'supervision', nodes: 2, nodeArgs: () => ['--lock-ms', '5000'], coordinator: () => ({ heartbeatTimeoutMs: TIMEOUT_MS }) });
+  const { nodes } = cluster;
+  const coordinator = (options: Partial<ClusterCoordinatorOptions> = {}): ClusterCoordinator => cluster.coordinator(options);
 
   it('a stream that beats and then spins silent is restarted (attempt 2, resumed from its last details); one that beats through a long run is not', async () => {
     const results = await coordinator().executeParallel(
