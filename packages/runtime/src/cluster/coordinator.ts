@@ -109,6 +109,8 @@ export class ClusterCoordinator implements AsyncDisposable {
   readonly #session: Session;
   readonly #queue: Queue<StreamJob, AttemptOutcome>;
   readonly #events: QueueEvents;
+  /** The clients handed to BullMQ, which never closes a client it was given. */
+  readonly #bullClients: readonly Redis[];
   readonly #maxVersions: number;
   readonly #capacity: ResourceAmounts | undefined;
   readonly #unreachableMs: number;
@@ -131,8 +133,10 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.#redis = openRedis(o.connection);
     this.#session = new Session(this.#redis, { prefix: o.prefix });
     const prefix = this.#session.prefix;
-    this.#queue = new Queue(this.#name, { connection: bullConnection(o.connection), prefix });
-    this.#events = new QueueEvents(this.#name, { connection: bullConnection(o.connection), prefix });
+    const [queueClient, eventsClient] = [bullConnection(o.connection), bullConnection(o.connection)];
+    this.#bullClients = [queueClient, eventsClient];
+    this.#queue = new Queue(this.#name, { connection: queueClient, prefix });
+    this.#events = new QueueEvents(this.#name, { connection: eventsClient, prefix });
     // Connection errors are transient (ioredis reconnects) and reach callers through commands;
     // without listeners BullMQ would print every one.
     this.#queue.on('error', () => {});
@@ -227,6 +231,8 @@ export class ClusterCoordinator implements AsyncDisposable {
     await within(Promise.allSettled([this.#events.close(), this.#queue.close()]), CLOSE_MS);
     await this.#session.close();
     this.#redis.disconnect();
+    // Without this their sockets kept the caller's process alive after close().
+    for (const client of this.#bullClients) client.disconnect();
   }
 
   /** `await using coordinator = new ClusterCoordinator(...)` closes it at the end of the scope. */

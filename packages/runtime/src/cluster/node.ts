@@ -97,6 +97,8 @@ export class ClusterNode {
   readonly #active = new Map<string, Attempt>();
   readonly #options: Required<Pick<ClusterNodeOptions, 'name' | 'threads' | 'lockDurationMs'>> & ClusterNodeOptions;
   #worker: BullWorker<StreamJob, AttemptOutcome> | undefined;
+  /** The client handed to BullMQ's worker, which never closes a client it was given. */
+  #bullClient: Redis | undefined;
   #flusher: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -128,7 +130,7 @@ export class ClusterNode {
     await this.#session.start();
     const { lockDurationMs } = this.#options;
     this.#worker = new BullWorker<StreamJob, AttemptOutcome>(this.#options.name, (job, token) => this.#process(job, token), {
-      connection: bullConnection(this.#options.connection),
+      connection: (this.#bullClient = bullConnection(this.#options.connection)),
       prefix: this.#session.prefix,
       concurrency: this.#options.threads,
       lockDuration: lockDurationMs,
@@ -166,6 +168,7 @@ export class ClusterNode {
     await this.#pool.destroy();
     await this.#session.close();
     this.#redis.disconnect();
+    this.#bullClient?.disconnect();
     this.#log({ event: 'closed', node: this.id });
   }
 
