@@ -34,7 +34,13 @@ export interface NodeProcess {
 /** Starts a node; resolves once it printed `ready` (or rejects with its stderr if it exited). */
 export async function startNode(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
   const node = spawnNode(args, env);
-  await Promise.race([node.next((e) => e.event === 'ready', 15_000), node.exited.then((code) => Promise.reject(new Error(`node exited (${code}): ${node.stderr()}`)))]);
+  try {
+    await Promise.race([node.next((e) => e.event === 'ready', 15_000), node.exited.then((code) => Promise.reject(new Error(`node exited (${code}): ${node.stderr()}`)))]);
+  } catch (error) {
+    // A node that never got ready is nobody's to kill later: do it here, or it outlives the test run.
+    await kill9(node);
+    throw error;
+  }
   return node;
 }
 
