@@ -34,11 +34,10 @@
  * So the critical path is 4 client round trips (addJob, moveToActive, the run-flag read,
  * moveToFinished) plus 2 blocking wake-ups (marker, events stream); the run's clean-up `DEL`
  * comes after its results. Fewer wake-ups would need BullMQ changes (one marker per
- * waiting node); a shorter node path could skip the run-flag read when the job is fresh.
+ * waiting node); a first attempt could skip the resume read, leaving the cancel check.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -95,18 +94,17 @@ async function startCluster(): Promise<LocalCluster> {
   };
   try {
     const redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(redis);
-    for (const deadline = Date.now() + START_MS; !(await accepts(socket)); await new Promise((r) => setTimeout(r, 20))) {
-      if (redis.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on ${socket} within ${START_MS} ms`);
-    }
+    // Its log says when it listens ("Ready to accept connections" in 7.2+, "... now ready to accept connections at" in 7.0).
+    await ready(redis, 'redis-server', /ready to accept connections/i);
     const allow = dirname(fileURLToPath(WORK));
     await Promise.all(
       Array.from({ length: NODES }, () => {
         const node = spawn(process.execPath, [nodeBin(), '--connection', socket, '--name', QUEUE, '--threads', '1', '--allow', allow], { stdio: ['ignore', 'pipe', 'pipe'] });
         children.push(node);
-        return ready(node);
+        return ready(node, 'tributary-node', /"event":"ready"/);
       }),
     );
     return { socket, stop };
@@ -116,33 +114,27 @@ async function startCluster(): Promise<LocalCluster> {
   }
 }
 
-/** Resolves once `node` printed its `ready` event; rejects if it exits or takes over `START_MS`. */
-function ready(node: ChildProcess): Promise<void> {
+/** Resolves once `child` printed a line matching `sign`; rejects if it exits first or takes over `START_MS`. */
+function ready(child: ChildProcess, what: string, sign: RegExp): Promise<void> {
   return new Promise((resolve, reject) => {
     let stderr = '';
-    node.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => reject(new Error(`tributary-node was not ready within ${START_MS} ms: ${stderr}`)), START_MS);
-    node.once('exit', (code) => {
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => reject(new Error(`${what} was not ready within ${START_MS} ms: ${stderr}`)), START_MS);
+    const exited = (code: number | null): void => {
       clearTimeout(timer);
-      reject(new Error(`tributary-node exited (${code}) before it was ready: ${stderr}`));
+      reject(new Error(`${what} exited (${code}) before it was ready: ${stderr}`));
+    };
+    child.once('exit', exited);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (!sign.test(line)) return;
+      clearTimeout(timer);
+      child.off('exit', exited);
+      // Keep draining its output (a full pipe would stall it), but stop reading lines.
+      lines.close();
+      child.stdout!.resume();
+      resolve();
     });
-    createInterface({ input: node.stdout! }).on('line', (line) => {
-      if (line.includes('"event":"ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-function accepts(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection(socket);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
   });
 }
 

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { nonEmptyString, positiveInteger } from '../../shared/validate.js';
 import { checkWaitOptions, type WaitOptions } from '../../shared/wait.js';
 import { pollUntil } from './poll.js';
-import { ALIVE_LUA, Script } from './script.js';
+import { ALIVE_LUA, QUEUE_HEAD_LUA, Script } from './script.js';
 import type { Session } from './session.js';
 
 // KEYS: holders, queue, tickets. ARGV: prefix, session, holder, n, capacity, ticket ('' = not
@@ -30,20 +30,14 @@ import type { Session } from './session.js';
 // Returns {granted 0|1, died 0|1}.
 const ACQUIRE = new Script(
   ALIVE_LUA +
+    QUEUE_HEAD_LUA +
     `local entries = redis.call('HGETALL', KEYS[1])
 local used, died = 0, 0
 for i = 1, #entries, 2 do
   local sid, p = string.match(entries[i + 1], '^(.*)|(%d+)$')
   if alive(sid) then used = used + tonumber(p) else redis.call('HDEL', KEYS[1], entries[i]); died = 1 end
 end
-while true do
-  local head = redis.call('LINDEX', KEYS[2], 0)
-  if not head then break end
-  local sid = redis.call('HGET', KEYS[3], head)
-  if sid and alive(sid) then break end
-  redis.call('LPOP', KEYS[2]); redis.call('HDEL', KEYS[3], head)
-end
-local head = redis.call('LINDEX', KEYS[2], 0)
+local head = queue_head(KEYS[2], KEYS[3])
 if ARGV[6] == '' then if head then return {0, died} end elseif head ~= ARGV[6] then return {0, died} end
 local n = tonumber(ARGV[4])
 if used + n > tonumber(ARGV[5]) then return {0, died} end
