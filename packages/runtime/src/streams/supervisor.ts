@@ -28,9 +28,13 @@ export interface Supervision {
 
 /** The supervision options a coordinator takes (in-process and cluster alike). */
 export interface SupervisionOptions {
+  /** A running stream silent for this long is stuck. Default: no supervision. */
   readonly heartbeatTimeoutMs?: number;
+  /** How often heartbeats are checked. Default: a quarter of heartbeatTimeoutMs, at most 1000. */
   readonly heartbeatCheckIntervalMs?: number;
+  /** Decides what happens to a stuck stream. Default: restart it (within the budget). */
   readonly guardian?: Guardian;
+  /** Restarts allowed per stream. Default: 3 within 60,000 ms. */
   readonly restartBudget?: RestartBudget;
 }
 
