@@ -1,9 +1,12 @@
-/** Test helpers for cluster runs: `tributary-node` child processes on a test's Redis. */
+/** Test helpers for cluster runs: `tributary-node` child processes on a test's Redis, and a whole test cluster per describe block. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
+import { ClusterCoordinator, type ClusterCoordinatorOptions } from '@tributary/runtime/cluster';
 import { fixture } from './helpers.js';
+import { startRedis, type RedisServer } from './redis-harness.js';
 
 /** The built bin (dist/cluster/bin.js, beside the ./cluster entry), as a package's user runs it. */
 export const NODE_BIN = join(dirname(fileURLToPath(import.meta.resolve('@tributary/runtime/cluster'))), 'bin.js');
@@ -31,7 +34,13 @@ export interface NodeProcess {
 /** Starts a node; resolves once it printed `ready` (or rejects with its stderr if it exited). */
 export async function startNode(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
   const node = spawnNode(args, env);
-  await Promise.race([node.next((e) => e.event === 'ready', 15_000), node.exited.then((code) => Promise.reject(new Error(`node exited (${code}): ${node.stderr()}`)))]);
+  try {
+    await Promise.race([node.next((e) => e.event === 'ready', 15_000), node.exited.then((code) => Promise.reject(new Error(`node exited (${code}): ${node.stderr()}`)))]);
+  } catch (error) {
+    // A node that never got ready is nobody's to kill later: do it here, or it outlives the test run.
+    await kill9(node);
+    throw error;
+  }
   return node;
 }
 
@@ -78,4 +87,61 @@ export function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv = {}):
 export async function kill9(node: NodeProcess): Promise<void> {
   if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
   await node.exited;
+}
+
+/** A test file's cluster: its Redis, its nodes, and a factory of coordinators of its queue. */
+export interface TestCluster {
+  /** The redis-server (set once beforeAll ran). */
+  readonly server: RedisServer;
+  /** The nodes started in beforeAll, and any the tests add (all killed in afterAll). */
+  readonly nodes: NodeProcess[];
+  /** A coordinator of the cluster's queue with `options` over the defaults; closed in afterAll. */
+  coordinator(options?: Partial<ClusterCoordinatorOptions>): ClusterCoordinator;
+}
+
+/** Options of {@link useCluster}. */
+export interface TestClusterOptions {
+  /** The queue (`--name`, the coordinators' `name`). */
+  readonly name: string;
+  /** Nodes to start. */
+  readonly nodes: number;
+  /** Extra node arguments, read when the nodes start (after earlier beforeAll hooks). Default none. */
+  readonly nodeArgs?: () => readonly string[];
+  /** Coordinator options every coordinator starts from. Default none. */
+  readonly coordinator?: () => Partial<ClusterCoordinatorOptions>;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks of a describe block that start a redis-server and
+ * `nodes` nodes (2 threads each, the cluster fixtures allowed), and stop everything after:
+ * coordinators closed, nodes killed, the server stopped. Hooks the file registers earlier run
+ * before the start and after the stop.
+ */
+export function useCluster(options: TestClusterOptions): TestCluster {
+  let server: RedisServer | undefined;
+  const nodes: NodeProcess[] = [];
+  const coordinators: ClusterCoordinator[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+    for (let i = 0; i < options.nodes; i++) {
+      nodes.push(await startNode(['--connection', server.socket, '--name', options.name, '--threads', '2', '--allow', STREAMS_ROOT, ...(options.nodeArgs?.() ?? [])]));
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(coordinators.map((c) => c.close()));
+    await Promise.all(nodes.map(kill9));
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (server === undefined) throw new Error('the cluster starts in beforeAll; use it inside a test');
+      return server;
+    },
+    nodes,
+    coordinator(extra = {}) {
+      const c = new ClusterCoordinator({ connection: this.server.socket, name: options.name, ...options.coordinator?.(), ...extra });
+      coordinators.push(c);
+      return c;
+    },
+  };
 }

@@ -127,6 +127,46 @@ describeWithRedis('cluster primitives on Redis', () => {
     await expect(sem.acquire(3)).rejects.toMatchObject({ name: 'InvalidArgumentError' });
   });
 
+  it('semaphore: FIFO, a large request is not starved by small ones and tryAcquire never jumps the queue', async () => {
+    const key = fresh();
+    const queue = `tributary:semaphore:${key}:queue`;
+    const held = new RedisSemaphore(a, key, 2, 'first');
+    await held.acquire(2);
+    const order: string[] = [];
+    // Queued in this order: big (2 permits) first, then small (1).
+    const big = new RedisSemaphore(b, key, 2, 'big').acquire(2, { timeoutMs: 10_000 }).then(() => order.push('big'));
+    await until(async () => (await a.redis.llen(queue)) === 1);
+    const small = new RedisSemaphore(b, key, 2, 'small').acquire(1, { timeoutMs: 10_000 }).then(() => order.push('small'));
+    await until(async () => (await a.redis.llen(queue)) === 2);
+    // One permit comes free: it fits small, but big is first in line, so nobody takes it.
+    await held.release(1);
+    expect((await new RedisSemaphore(a, key, 2, 'probe').tryAcquire(1)).acquired).toBe(false);
+    await held.release(1);
+    await big;
+    await new RedisSemaphore(b, key, 2, 'big').release(2);
+    await small;
+    expect(order).toEqual(['big', 'small']);
+    await new RedisSemaphore(b, key, 2, 'small').release(1);
+    // A waiter that times out leaves the queue: the next caller is not stuck behind it.
+    await held.acquire(2);
+    await expect(new RedisSemaphore(b, key, 2, 'late').acquire(1, { timeoutMs: 100 })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(await a.redis.llen(queue)).toBe(0);
+    await held.release(2);
+    expect((await new RedisSemaphore(b, key, 2, 'late').tryAcquire(1)).acquired).toBe(true);
+  });
+
+  it('semaphore: a waiter whose process died (kill -9) leaves the queue once its lease lapses', async () => {
+    const key = fresh();
+    const held = new RedisSemaphore(a, key, 2, 'first');
+    await held.acquire(2);
+    const { child } = await holder('semaphore-waiter', key);
+    await until(async () => (await a.redis.llen(`tributary:semaphore:${key}:queue`)) === 1);
+    await kill9(child);
+    await held.release(2);
+    // Behind the dead waiter's ticket: granted once its 1500 ms lease lapses, not never.
+    expect(await new RedisSemaphore(b, key, 2).acquire(2, { timeoutMs: 8000 })).toEqual({ ownerDied: false });
+  });
+
   it('barrier: trips for all parties, cyclically', async () => {
     const key = fresh();
     for (let round = 0; round < 2; round++) {

@@ -3,33 +3,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ClusterCoordinator } from '@tributary/runtime/cluster';
 import type { StreamResult } from '@tributary/runtime';
-import { describeWithRedis, startRedis, type RedisServer } from './redis-harness.js';
-import { clusterStream, kill9, startNode, STREAMS_ROOT, type NodeProcess } from './cluster-nodes.js';
+import { describeWithRedis } from './redis-harness.js';
+import { clusterStream, useCluster } from './cluster-nodes.js';
 
 describeWithRedis('cluster: the seed scenarios across three nodes', () => {
-  let server: RedisServer;
-  const nodes: NodeProcess[] = [];
-  const coordinators: ClusterCoordinator[] = [];
-  const coordinator = (options: Partial<ConstructorParameters<typeof ClusterCoordinator>[0]> = {}): ClusterCoordinator => {
-    const c = new ClusterCoordinator({ connection: server.socket, name: 'scenarios', ...options });
-    coordinators.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startRedis();
-    for (let i = 0; i < 3; i++) {
-      nodes.push(await startNode(['--connection', server.socket, '--name', 'scenarios', '--threads', '2', '--allow', STREAMS_ROOT, '--lock-ms', '2000']));
-    }
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(coordinators.map((c) => c.close()));
-    await Promise.all(nodes.map(kill9));
-    await server?.stop();
-  });
+  const cluster = useCluster({ name: 'scenarios', nodes: 3, nodeArgs: () => ['--lock-ms', '2000'] });
+  const { nodes } = cluster;
+  const coordinator = (options: Partial<ConstructorParameters<typeof ClusterCoordinator>[0]> = {}): ClusterCoordinator => cluster.coordinator(options);
 
   it('scenario 1: barrier convergence; echo modules and simulate streams spread over the nodes', async () => {
     const c = coordinator();

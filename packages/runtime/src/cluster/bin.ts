@@ -13,12 +13,14 @@ import { redact, type ConnectionOption } from './connection.js';
 import { ClusterNode } from './node.js';
 
 const USAGE = `usage: tributary-node --connection <redis-url|socket-path> [--name <queue>] [--threads <n>] [--allow <dir|package>]...
-       [--lock-ms <ms>] [--lease-ms <ms>] [--grace-ms <ms>] [--prefix <prefix>]
+       [--lock-ms <ms>] [--lease-ms <ms>] [--grace-ms <ms>] [--prefix <prefix>] [--shared-root <dir>]
   --connection  redis://[user:password@]host:port, rediss://... (TLS) or a Unix socket path;
                 or set TRIBUTARY_REDIS_URL; a password can come from TRIBUTARY_REDIS_PASSWORD
                 (both keep the secret out of the process list)
   --allow       a directory of stream modules or a package name this node may run (repeatable);
-                without any, only the built-in simulate stream runs`;
+                without any, only the built-in simulate stream runs
+  --shared-root this host's path to the file system every node shares: ctx.directory is made
+                under it, and ctx.fileLocks on files under it key by the path relative to it`;
 
 function fail(message: string): never {
   process.stderr.write(`tributary-node: ${redact(message)}\n${USAGE}\n`);
@@ -56,6 +58,7 @@ function parse() {
       'lease-ms': { type: 'string' },
       'grace-ms': { type: 'string' },
       prefix: { type: 'string' },
+      'shared-root': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -84,6 +87,7 @@ const node = new ClusterNode({
   lockDurationMs: count('lock-ms', values['lock-ms']),
   leaseMs: count('lease-ms', values['lease-ms']),
   prefix: values.prefix,
+  sharedRoot: values['shared-root'],
   log: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
 });
 

@@ -6,18 +6,8 @@
  */
 import * as atomics from '../shared/atomics.js';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import {
-  AbortedError,
-  BrokenBarrierError,
-  ConflictError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotOwnerError,
-  ResourceError,
-  StreamError,
-  TimeoutError,
-  type TributaryError,
-} from '../shared/errors.js';
+import { InvalidArgumentError, StreamError, TimeoutError } from '../shared/errors.js';
+import { reviveError } from '../shared/revive.js';
 import { errorInfo } from '../streams/task.js';
 import type { StreamErrorInfo } from '../streams/types.js';
 import { CALL } from './job.js';
@@ -35,18 +25,6 @@ type BridgeReply = Answer & { readonly seq: number };
 
 /** The node side: what each op does. */
 export type BridgeHandlers = Readonly<Record<string, (args: never) => unknown>>;
-
-// Typed errors come back as the same classes, so a stream catches BrokenBarrierError as in one process.
-const ERRORS: Record<string, new (message: string) => TributaryError> = {
-  AbortedError,
-  BrokenBarrierError,
-  ConflictError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotOwnerError,
-  ResourceError,
-  TimeoutError,
-};
 
 /** How long a blocking call may wait beyond its own timeout for the main thread's answer. */
 const ANSWER_SLACK_MS = 30_000;
@@ -91,16 +69,21 @@ export class BridgeClient {
     while (reply !== undefined && reply.seq !== seq);
     if (reply === undefined) throw new StreamError(`the node answered ${op} without a message (bridge out of step)`);
     if (reply.ok) return reply.value as T;
-    const Type = ERRORS[reply.error.name];
-    const error = Type === undefined ? new StreamError(reply.error.message) : new Type(reply.error.message);
-    throw error;
+    // Typed errors come back as the same classes with their codes and data (errno, path, ...), so a
+    // stream catches BrokenBarrierError or FileSystemError as in one process; anything else is a StreamError.
+    throw reviveError(reply.error) ?? new StreamError(reply.error.message);
   }
 }
 
-/** The node side: answers every request on `port` with `handlers`, then wakes the worker. */
-export function serveBridge(port: MessagePort, words: Int32Array, handlers: BridgeHandlers): void {
+/**
+ * The node side: answers every request on `port` with `handlers`, then wakes the worker.
+ * `onPark` hears +1 when a blocking call starts and -1 when it is answered (the worker is
+ * parked meanwhile: it counts as beating). Default: none.
+ */
+export function serveBridge(port: MessagePort, words: Int32Array, handlers: BridgeHandlers, onPark?: (delta: 1 | -1) => void): void {
   port.on('message', (request: BridgeRequest) => {
     const handler = handlers[request.op] as ((args: unknown) => unknown) | undefined;
+    if (request.seq !== 0) onPark?.(1);
     void (async (): Promise<Answer> => {
       try {
         if (handler === undefined) throw new InvalidArgumentError(`unknown bridge op ${request.op}`);
@@ -110,6 +93,7 @@ export function serveBridge(port: MessagePort, words: Int32Array, handlers: Brid
       }
     })().then((reply) => {
       if (request.seq === 0) return;
+      onPark?.(-1);
       port.postMessage({ ...reply, seq: request.seq });
       // Posted first, then woken: the worker reads the answer with receiveMessageOnPort.
       atomics.store(words, CALL, request.seq);

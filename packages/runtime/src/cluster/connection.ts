@@ -37,7 +37,11 @@ function open(connection: ConnectionOption, extra: RedisOptions): Redis {
   return new Redis({ ...connection, ...extra });
 }
 
-/** Options BullMQ gets for its own connections: the same server, ours to duplicate. */
+/**
+ * The client BullMQ gets for a Queue, QueueEvents or Worker: the same server, ours to close.
+ * BullMQ takes a client instance as shared and never closes it, so whoever makes one must
+ * `disconnect()` it after closing the BullMQ object, or its socket keeps the process alive.
+ */
 export function bullConnection(connection: ConnectionOption): Redis {
   // BullMQ's blocking commands must retry forever rather than fail a worker after a blip.
   return openRedis(connection, { maxRetriesPerRequest: null });

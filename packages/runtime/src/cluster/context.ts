@@ -11,7 +11,9 @@ import { isAborted, linkAbortToWord, startWait, type WaitOptions } from '../shar
 import type { StateVersion } from '../protocols/immutable-state.js';
 import type { RequestOptions, ResourceGrant } from '../protocols/resource-negotiation.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import type { LockMode } from '../fs/lock-table.js';
 import type { BridgeClient } from './bridge.js';
+import type { ClusterFileLock } from './files.js';
 import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE } from './job.js';
 
 /** `ctx.barrier` of a cluster stream: every stream of the run is a party. */
@@ -59,8 +61,24 @@ export interface ClusterMutexGuard {
 }
 
 /**
- * What a cluster stream function receives: the in-process `StreamContext` less `fileLocks` and
- * `directory`, plus `mutex(name)`. A stream written against those members runs unchanged.
+ * `ctx.fileLocks` of a cluster stream: the in-process `FileLockManager.acquireFileLock`, across
+ * hosts (a fenced Redis mutex per file; see `files.ts`). Every lock is exclusive, `read` too.
+ */
+export interface ClusterFileLocks {
+  /**
+   * Locks `path` (resolved on the node), waiting up to `options.timeoutMs` (default: the
+   * coordinator's `fileLocks.timeoutMs`, 30,000). The thread blocks while it waits (it beats).
+   * @throws ConflictError when it cannot be had in time; AbortedError once the run is cancelled;
+   * InvalidArgumentError for a bad mode, a directory or a missing directory; FileSystemError
+   * (with `errno` and `path`) when the file system refuses the path.
+   */
+  acquireFileLock(path: string, mode?: LockMode, options?: Pick<WaitOptions, 'timeoutMs'>): Promise<ClusterFileLock>;
+}
+
+/**
+ * What a cluster stream function receives: the in-process `StreamContext` (with `fileLocks`
+ * across hosts and `directory` on the shared file system), plus `mutex(name)`. A stream written
+ * against those members runs unchanged.
  */
 export interface ClusterStreamContext {
   /** The stream's id. */
@@ -83,6 +101,13 @@ export interface ClusterStreamContext {
   readonly state: ClusterState;
   /** The coordinator's resource pool, when it was created with `resources`. */
   readonly resources: ClusterResources | undefined;
+  /** File locks shared with every stream on every node (and the coordinator's `fileLocks`). */
+  readonly fileLocks: ClusterFileLocks;
+  /**
+   * This attempt's own directory on the shared file system, when the coordinator was created
+   * with `isolation: true` (`<shared root>/streams/<run>/<stream>/attempt-<n>`, as the node sees it).
+   */
+  readonly directory: string | undefined;
   /** A mutex shared by every stream of every run of this coordinator, across nodes. */
   mutex(name: string): { lock(options?: Pick<WaitOptions, 'timeoutMs'>): ClusterMutexGuard };
 }
@@ -97,6 +122,7 @@ export interface ClusterContextInit {
   readonly parties: number;
   readonly hasResources: boolean;
   readonly checkpointLimitMs: number;
+  readonly directory: string | undefined;
 }
 
 /** Blocking state updates retry on conflicts for this long by default. */
@@ -173,6 +199,27 @@ export function createClusterContext(init: ClusterContextInit): ClusterStreamCon
     },
     state,
     resources: init.hasResources ? resources : undefined,
+    fileLocks: {
+      async acquireFileLock(path, mode = 'write', options) {
+        const r = bridge.call<{ path: string; token: number; ownerDied: boolean }>('fileLock', { path, mode, timeoutMs: options?.timeoutMs }, options?.timeoutMs);
+        let held = true;
+        const release = async (): Promise<void> => {
+          if (!held) return;
+          held = false;
+          bridge.call('fileUnlock', { path: r.path, token: r.token }, 0);
+        };
+        return {
+          ...r,
+          mode,
+          get held() {
+            return held;
+          },
+          release,
+          [Symbol.asyncDispose]: release,
+        };
+      },
+    },
+    directory: init.directory,
     mutex: (name) => ({
       lock(options) {
         const r = bridge.call<{ token: number; ownerDied: boolean }>('mutexLock', { name, timeoutMs: options?.timeoutMs }, options?.timeoutMs);

@@ -18,11 +18,14 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InvalidArgumentError, InvalidStateError } from '../shared/errors.js';
-import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { filePath, nonEmptyString, nonNegativeFinite, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import type { CheckpointRecord, ConvergenceOptions, ConvergenceType, ExecuteOptions, StreamResult, StreamSpec } from '../streams/types.js';
 import { convergenceType, intervalMs, runSignal } from '../streams/validate.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import { supervisionOptions, type RestartBudget, type Supervision } from '../streams/supervisor.js';
+import type { Guardian } from '../protocols/heartbeat.js';
 import { bullConnection, openRedis, type ConnectionOption } from './connection.js';
+import { ClusterIsolation, FILE_LOCK_TIMEOUT_MS, RedisFileLocks } from './files.js';
 import type { AttemptOutcome, StreamJob } from './job.js';
 import { within } from './primitives/poll.js';
 import { RedisResources } from './primitives/resources.js';
@@ -48,6 +51,36 @@ export interface ClusterCoordinatorOptions {
    * StreamError saying so) instead of waiting for it to come back. Default 60,000.
    */
   readonly unreachableMs?: number;
+  /**
+   * Enables heartbeat supervision, as `StreamCoordinator`'s option: a running stream whose node
+   * lives but that has not beaten for this long is stuck (a stream parked in `ctx.barrier`,
+   * `ctx.mutex`, `ctx.state` or `ctx.fileLocks` waits beats). Its nodes forward beats every 100 ms,
+   * so keep it well above that. Default: no supervision.
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /** How often heartbeats are checked. Default: a quarter of heartbeatTimeoutMs, at most 1000. */
+  readonly heartbeatCheckIntervalMs?: number;
+  /**
+   * Decides what happens to a stuck stream, on the coordinator's process. Default: restart it
+   * (its node ends the attempt and any node re-runs it with `ctx.attempt + 1` and `ctx.resume`).
+   */
+  readonly guardian?: Guardian;
+  /** Restarts allowed per stream before it fails with a StreamError. Default: 3 within 60,000 ms. */
+  readonly restartBudget?: RestartBudget;
+  /**
+   * This host's path to the file system the nodes share (each node names its own with
+   * `--shared-root`): where `isolation` merges from, and what `fileLocks` keys paths under
+   * relative to. Default: none.
+   */
+  readonly sharedRoot?: string;
+  /**
+   * Gives every stream attempt its own directory on the shared file system (`ctx.directory`,
+   * made by its node under its `--shared-root`); `coordinator.isolation` merges them with the
+   * in-process rules. Needs `sharedRoot`. Default false.
+   */
+  readonly isolation?: boolean;
+  /** File locks (`coordinator.fileLocks`, `ctx.fileLocks`): `timeoutMs` is the default wait. Default 30,000. */
+  readonly fileLocks?: { readonly timeoutMs?: number };
 }
 
 /** Options of one cluster run. */
@@ -66,14 +99,22 @@ export class ClusterCoordinator implements AsyncDisposable {
   readonly state: RedisState<Record<string, unknown>>;
   /** The resource pool streams negotiate over, when created with `resources`. */
   readonly resources: RedisResources | undefined;
+  /** File locks shared with every stream's `ctx.fileLocks`, on every node. Take them after `connect()`. */
+  readonly fileLocks: RedisFileLocks;
+  /** The runs' per-stream directories (`ctx.directory`), when created with `isolation: true`; merge them after a run. */
+  readonly isolation: ClusterIsolation | undefined;
+  readonly #fileLockTimeoutMs: number;
   readonly #name: string;
   readonly #redis: Redis;
   readonly #session: Session;
   readonly #queue: Queue<StreamJob, AttemptOutcome>;
   readonly #events: QueueEvents;
+  /** The clients handed to BullMQ, which never closes a client it was given. */
+  readonly #bullClients: readonly Redis[];
   readonly #maxVersions: number;
   readonly #capacity: ResourceAmounts | undefined;
   readonly #unreachableMs: number;
+  readonly #supervision: Supervision | undefined;
   #ready: Promise<void> | undefined;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => void) | undefined } = {
     type: 'barrier',
@@ -92,8 +133,10 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.#redis = openRedis(o.connection);
     this.#session = new Session(this.#redis, { prefix: o.prefix });
     const prefix = this.#session.prefix;
-    this.#queue = new Queue(this.#name, { connection: bullConnection(o.connection), prefix });
-    this.#events = new QueueEvents(this.#name, { connection: bullConnection(o.connection), prefix });
+    const [queueClient, eventsClient] = [bullConnection(o.connection), bullConnection(o.connection)];
+    this.#bullClients = [queueClient, eventsClient];
+    this.#queue = new Queue(this.#name, { connection: queueClient, prefix });
+    this.#events = new QueueEvents(this.#name, { connection: eventsClient, prefix });
     // Connection errors are transient (ioredis reconnects) and reach callers through commands;
     // without listeners BullMQ would print every one.
     this.#queue.on('error', () => {});
@@ -101,6 +144,16 @@ export class ClusterCoordinator implements AsyncDisposable {
     this.state = new RedisState(this.#session, this.#name, { maxVersions: this.#maxVersions });
     this.#capacity = o.resources;
     this.#unreachableMs = o.unreachableMs === undefined ? 60_000 : positiveFinite('options.unreachableMs', o.unreachableMs);
+    this.#supervision = supervisionOptions(o);
+    const files = optionsObject('options.fileLocks', o.fileLocks);
+    this.#fileLockTimeoutMs = files.timeoutMs === undefined ? FILE_LOCK_TIMEOUT_MS : nonNegativeFinite('options.fileLocks.timeoutMs', files.timeoutMs);
+    const sharedRoot = o.sharedRoot === undefined ? undefined : filePath('options.sharedRoot', o.sharedRoot);
+    this.fileLocks = new RedisFileLocks(this.#session, { sharedRoot, timeoutMs: this.#fileLockTimeoutMs });
+    if (o.isolation !== undefined && typeof o.isolation !== 'boolean') throw new InvalidArgumentError('options.isolation must be a boolean');
+    if (o.isolation === true && sharedRoot === undefined) {
+      throw new InvalidArgumentError('options.isolation needs options.sharedRoot: the path, on this host, of the file system the nodes share (their --shared-root)');
+    }
+    this.isolation = o.isolation === true ? new ClusterIsolation(sharedRoot!) : undefined;
     this.resources = o.resources === undefined ? undefined : new RedisResources(this.#session, this.#name);
   }
 
@@ -178,6 +231,8 @@ export class ClusterCoordinator implements AsyncDisposable {
     await within(Promise.allSettled([this.#events.close(), this.#queue.close()]), CLOSE_MS);
     await this.#session.close();
     this.#redis.disconnect();
+    // Without this their sockets kept the caller's process alive after close().
+    for (const client of this.#bullClients) client.disconnect();
   }
 
   /** `await using coordinator = new ClusterCoordinator(...)` closes it at the end of the scope. */
@@ -198,6 +253,9 @@ export class ClusterCoordinator implements AsyncDisposable {
       { session: this.#session, queue: this.#queue, events: this.#events, scope: this.#name, resources: this.resources !== undefined,
         maxVersions: this.#maxVersions,
         unreachableMs: this.#unreachableMs,
+        supervision: this.#supervision,
+        isolation: this.isolation,
+        fileLockTimeoutMs: this.#fileLockTimeoutMs,
       },
       specs,
       {

@@ -29,6 +29,27 @@ export interface StreamJob {
   readonly convergence: ConvergenceType;
   /** Checkpoint interval of the run (ms). */
   readonly intervalMs: number;
+  /**
+   * Under heartbeat supervision: the node beats for a stream parked in a blocking call at least
+   * this often, and sends heartbeat details with its beats. Absent without supervision.
+   */
+  readonly parkBeatMs?: number;
+  /** Whether each attempt gets its own directory under the node's shared root (`ctx.directory`). */
+  readonly isolation: boolean;
+  /** Default wait of `ctx.fileLocks.acquireFileLock` (ms). */
+  readonly fileLockTimeoutMs: number;
+}
+
+/** The job progress a node reports for a running stream (BullMQ `updateProgress`), in batches. */
+export interface BeatReport {
+  /** Progress in [0, 1]. */
+  readonly progress: number;
+  /** The node's clock when it sent this (informational: the coordinator times beats by its own clock). */
+  readonly beatAt: number;
+  /** The attempt that beat. */
+  readonly attempt: number;
+  /** The stream's last heartbeat details, under supervision (for the guardian's request). */
+  readonly details?: unknown;
 }
 
 /** How one attempt of a stream ended, as a node reports it (the BullMQ job's return value). */
@@ -44,7 +65,14 @@ export interface AttemptOutcome {
 }
 
 /** Redis keys of one run (under the deployment prefix). */
-export function runKeys(prefix: string, runId: string): { cancel: string; checkpoint: string; released: string; arrivals: (epoch: number) => string; resume: string } {
+export function runKeys(prefix: string, runId: string): {
+  cancel: string;
+  checkpoint: string;
+  released: string;
+  arrivals: (epoch: number) => string;
+  resume: string;
+  stop: string;
+} {
   const base = `${prefix}:run:${runId}`;
   return {
     /** "1" once the run is cancelled. Written by the coordinator. */
@@ -57,6 +85,8 @@ export function runKeys(prefix: string, runId: string): { cancel: string; checkp
     arrivals: (epoch) => `${base}:cp:${epoch}`,
     /** Hash of stream id to its last heartbeat details (JSON), for a re-run's `ctx.resume`. Written by nodes. */
     resume: `${base}:resume`,
+    /** Hash of stream id to `<attempt>:restart|cancel`: the supervisor's request to end that attempt. Written by the coordinator. */
+    stop: `${base}:stop`,
   };
 }
 
@@ -89,6 +119,8 @@ export interface ClusterTask {
   readonly href: string | undefined;
   readonly attempt: number;
   readonly resume: unknown;
+  /** The attempt's own directory (`ctx.directory`), when the run has isolation on. */
+  readonly directory: string | undefined;
   readonly words: SharedArrayBuffer;
   readonly port: MessagePort;
 }

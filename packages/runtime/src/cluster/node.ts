@@ -11,19 +11,23 @@
  */
 import { PISCINA_ENTRY } from '../shared/piscina-entry-url.js';
 import { MessageChannel } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker as BullWorker, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Piscina } from 'piscina';
 import * as atomics from '../shared/atomics.js';
-import { AbortedError } from '../shared/errors.js';
-import { nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
+import { AbortedError, InvalidStateError } from '../shared/errors.js';
+import { onDisk } from '../fs/fs-errors.js';
+import { filePath, nonEmptyString, optionsObject, positiveFinite, positiveInteger } from '../shared/validate.js';
 import { errorInfo } from '../streams/task.js';
 import type { StreamErrorInfo, StreamStatus } from '../streams/types.js';
 import { allowList, vetModule, type AllowList } from './allow.js';
 import { serveBridge } from './bridge.js';
 import { bullConnection, openRedis, redact, type ConnectionOption } from './connection.js';
-import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type ClusterTask, type StreamJob } from './job.js';
+import { BEAT, CANCEL, CP_EPOCH, PROGRESS, PROGRESS_SCALE, runKeys, RUN_KEY_TTL_S, WORDS, type AttemptOutcome, type BeatReport, type ClusterTask, type StreamJob } from './job.js';
+import { streamDirectory } from './files.js';
 import { Session } from './primitives/session.js';
 import { attemptServices, runBarrier, type AttemptServices } from './services.js';
 
@@ -45,6 +49,13 @@ export interface ClusterNodeOptions {
   readonly leaseMs?: number;
   /** Key prefix of the deployment. Default `tributary`. */
   readonly prefix?: string;
+  /**
+   * This host's path to the file system the cluster shares (`--shared-root`): stream directories
+   * (`ctx.directory`) are made under it, and file locks on paths under it are keyed by the path
+   * relative to it, so hosts that mount it in different places lock the same file. Default:
+   * none (a run with isolation fails its streams here, saying so; file locks key by real path).
+   */
+  readonly sharedRoot?: string;
   /** Receives one event per line worth logging (never with secrets). Default: none. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -58,6 +69,8 @@ const MAX_STALLED = 5;
 
 interface Attempt {
   readonly job: Job<StreamJob, AttemptOutcome>;
+  /** BullMQ's attemptsStarted when this attempt began (the stream's `ctx.attempt`). */
+  readonly attempt: number;
   readonly words: Int32Array;
   readonly services: AttemptServices;
   /** Aborts the main-side waits of the attempt when the run is cancelled. */
@@ -66,7 +79,13 @@ interface Attempt {
   readonly kill: AbortController;
   lastProgress: number;
   lastBeat: number;
+  /** When a beat was last sent for it (node clock). */
+  lastSent: number;
+  /** Blocking calls in progress: the stream is parked in a wait, which counts as beating. */
+  parked: number;
   handBack: boolean;
+  /** The coordinator's supervisor asked for a restart: end the thread, hand the job back to the queue. */
+  restart: boolean;
 }
 
 /** A Tributary node: runs the queue's streams on local worker threads. See the module documentation. */
@@ -78,6 +97,8 @@ export class ClusterNode {
   readonly #active = new Map<string, Attempt>();
   readonly #options: Required<Pick<ClusterNodeOptions, 'name' | 'threads' | 'lockDurationMs'>> & ClusterNodeOptions;
   #worker: BullWorker<StreamJob, AttemptOutcome> | undefined;
+  /** The client handed to BullMQ's worker, which never closes a client it was given. */
+  #bullClient: Redis | undefined;
   #flusher: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -86,6 +107,7 @@ export class ClusterNode {
     const threads = o.threads === undefined ? availableParallelism() : positiveInteger('options.threads', o.threads, 1024);
     const name = o.name === undefined ? 'tributary' : nonEmptyString('options.name', o.name);
     const lockDurationMs = o.lockDurationMs === undefined ? 30_000 : positiveFinite('options.lockDurationMs', o.lockDurationMs);
+    if (o.sharedRoot !== undefined) filePath('options.sharedRoot', o.sharedRoot);
     this.#options = { ...options, name, threads, lockDurationMs };
     this.#allow = allowList(o.allow ?? [], o.cwd);
     this.#redis = openRedis(options.connection);
@@ -108,7 +130,7 @@ export class ClusterNode {
     await this.#session.start();
     const { lockDurationMs } = this.#options;
     this.#worker = new BullWorker<StreamJob, AttemptOutcome>(this.#options.name, (job, token) => this.#process(job, token), {
-      connection: bullConnection(this.#options.connection),
+      connection: (this.#bullClient = bullConnection(this.#options.connection)),
       prefix: this.#session.prefix,
       concurrency: this.#options.threads,
       lockDuration: lockDurationMs,
@@ -146,6 +168,7 @@ export class ClusterNode {
     await this.#pool.destroy();
     await this.#session.close();
     this.#redis.disconnect();
+    this.#bullClient?.disconnect();
     this.#log({ event: 'closed', node: this.id });
   }
 
@@ -164,8 +187,10 @@ export class ClusterNode {
       return outcome('cancelled', { error: errorInfo(new AbortedError(`stream ${data.id} was cancelled before it started`)) });
     }
     let href: string | undefined;
+    let directory: string | undefined;
     try {
       href = data.task === undefined ? undefined : vetModule(data.task, this.#allow);
+      directory = data.isolation ? this.#directory(data, attempts) : undefined;
     } catch (error) {
       this.#log({ event: 'refused', run: data.runId, stream: data.id, message: (error as Error).message });
       await runBarrier(this.#session, data).break();
@@ -174,28 +199,32 @@ export class ClusterNode {
     const words = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     const { port1, port2 } = new MessageChannel();
     const cancel = new AbortController();
-    const services = attemptServices(this.#session, data, attempts, cancel.signal);
-    const attempt: Attempt = { job, words, services, cancel, kill: new AbortController(), lastProgress: -1, lastBeat: 0, handBack: false };
+    const services = attemptServices(this.#session, data, attempts, cancel.signal, this.#options.sharedRoot);
+    const attempt: Attempt = {
+      job, attempt: attempts, words, services, cancel, kill: new AbortController(),
+      lastProgress: -1, lastBeat: 0, lastSent: 0, parked: 0, handBack: false, restart: false,
+    };
     this.#active.set(job.id!, attempt);
-    serveBridge(port1, words, services.handlers);
+    serveBridge(port1, words, services.handlers, (delta) => (attempt.parked += delta));
     this.#log({ event: 'start', run: data.runId, stream: data.id, attempt: attempts, node: this.id });
     let result: Awaited<ReturnType<typeof import('./worker.js').default>> | undefined;
     try {
-      const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), words: words.buffer as SharedArrayBuffer, port: port2 };
+      const task: ClusterTask = { job: data, href, attempt: attempts, resume: resume === null ? undefined : JSON.parse(resume), directory, words: words.buffer as SharedArrayBuffer, port: port2 };
       result = await this.#pool.run(task, { transferList: [port2], signal: attempt.kill.signal });
     } catch (error) {
-      if (!attempt.handBack && !cancel.signal.aborted) throw error;
+      if (!attempt.handBack && !attempt.restart && !cancel.signal.aborted) throw error;
     } finally {
       this.#active.delete(job.id!);
       port1.close();
       // Only a handed-back stream's last details still matter (the next node resumes from them).
-      if (attempt.handBack) await this.#forward([attempt]).catch(() => {});
+      if (attempt.handBack || attempt.restart) await this.#forward([attempt]).catch(() => {});
       await services.release();
     }
-    if (attempt.handBack) {
-      // Shutting down: another node runs it; this attempt neither completes nor fails the job.
+    if (attempt.handBack || (attempt.restart && result === undefined)) {
+      // Shutting down, or restarted by the supervisor: a node (maybe this one) runs it again with
+      // attemptsStarted + 1; this attempt neither completes nor fails the job.
       await job.moveToWait(token);
-      this.#log({ event: 'handed-back', run: data.runId, stream: data.id });
+      this.#log({ event: attempt.restart ? 'restarted' : 'handed-back', run: data.runId, stream: data.id, attempt: attempts });
       throw new WaitingError();
     }
     if (result === undefined || cancel.signal.aborted) {
@@ -209,22 +238,58 @@ export class ClusterNode {
     return outcome('complete', { value: result.value });
   }
 
+  /** Makes the attempt's own directory on the shared file system. */
+  #directory(data: StreamJob, attempt: number): string {
+    const root = this.#options.sharedRoot;
+    if (root === undefined) {
+      throw new InvalidStateError(
+        `stream ${data.id} needs a directory (the coordinator has isolation on), but node ${this.id} has no shared root; ` +
+          'start every node with --shared-root <its path to the shared file system>',
+      );
+    }
+    const directory = streamDirectory(resolve(root), data.runId, data.id, attempt);
+    onDisk('create', directory, () => mkdirSync(directory, { recursive: true }));
+    return directory;
+  }
+
   /** One batch: forward progress and details of every running stream, read run flags. */
   async #flush(): Promise<void> {
     const attempts = [...this.#active.values()];
     if (attempts.length === 0) return;
     await this.#forward(attempts);
     const runs = [...new Set(attempts.map((a) => a.job.data.runId))];
-    const flags = await this.#redis.mget(runs.flatMap((r) => [runKeys(this.#session.prefix, r).cancel, runKeys(this.#session.prefix, r).checkpoint]));
+    const keys = runs.map((r) => runKeys(this.#session.prefix, r));
+    // One round trip: every run's flags, and the supervisor's stop requests of supervised runs.
+    const pipeline = this.#redis.pipeline().mget(keys.flatMap((k) => [k.cancel, k.checkpoint]));
+    const supervised = runs.filter((run) => attempts.some((a) => a.job.data.runId === run && a.job.data.parkBeatMs !== undefined));
+    for (const run of supervised) pipeline.hgetall(runKeys(this.#session.prefix, run).stop);
+    const replies = (await pipeline.exec()) ?? [];
+    const flags = (replies[0]?.[1] ?? []) as (string | null)[];
+    const stops = new Map(supervised.map((run, i) => [run, (replies[i + 1]?.[1] ?? {}) as Record<string, string>]));
     runs.forEach((run, i) => {
-      const cancelled = flags[2 * i] !== null;
+      const cancelled = flags[2 * i] !== null && flags[2 * i] !== undefined;
       const epoch = Number(flags[2 * i + 1] ?? 0);
       for (const a of attempts) {
         if (a.job.data.runId !== run) continue;
         if (epoch > atomics.load(a.words, CP_EPOCH)) atomics.store(a.words, CP_EPOCH, epoch);
         if (cancelled && !a.cancel.signal.aborted) this.#cancel(a);
+        this.#stop(a, stops.get(run)?.[a.job.data.id]);
       }
     });
+  }
+
+  /** Acts on the supervisor's request `<attempt>:restart|cancel`, if it names this attempt. */
+  #stop(a: Attempt, request: string | undefined): void {
+    if (request === undefined || a.restart || a.cancel.signal.aborted) return;
+    const [attempt, action] = request.split(':');
+    if (Number(attempt) !== a.attempt) return;
+    if (action === 'cancel') {
+      this.#cancel(a);
+    } else if (action === 'restart') {
+      a.restart = true;
+      // A stuck stream does not look at its signal: end its thread now, as in-process.
+      a.kill.abort();
+    }
   }
 
   #cancel(a: Attempt): void {
@@ -240,12 +305,22 @@ export class ClusterNode {
     for (const a of attempts) {
       const progress = atomics.load(a.words, PROGRESS);
       const beat = atomics.load(a.words, BEAT);
-      if (progress !== a.lastProgress || beat !== a.lastBeat) {
+      const details = a.services.takeDetails();
+      const parkBeatMs = a.job.data.parkBeatMs;
+      // A stream parked in a blocking call (barrier, lock, state wait) beats while it waits, as in-process.
+      const parkedBeat = parkBeatMs !== undefined && a.parked > 0 && Date.now() - a.lastSent >= parkBeatMs;
+      if (progress !== a.lastProgress || beat !== a.lastBeat || parkedBeat) {
         a.lastProgress = progress;
         a.lastBeat = beat;
-        updates.push(a.job.updateProgress({ progress: progress / PROGRESS_SCALE, beatAt: Date.now() }).catch(() => {}));
+        a.lastSent = Date.now();
+        const report: BeatReport = {
+          progress: progress / PROGRESS_SCALE,
+          beatAt: a.lastSent,
+          attempt: a.attempt,
+          ...(parkBeatMs !== undefined && details !== undefined ? { details } : {}),
+        };
+        updates.push(a.job.updateProgress(report as unknown as object).catch(() => {}));
       }
-      const details = a.services.takeDetails();
       if (details !== undefined) {
         const key = runKeys(this.#session.prefix, a.job.data.runId).resume;
         pipeline.hset(key, a.job.data.id, JSON.stringify(details)).expire(key, RUN_KEY_TTL_S);

@@ -10,10 +10,14 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import { AbortedError, StreamError, TimeoutError } from '../shared/errors.js';
 import { errorInfo } from '../streams/task.js';
 import type { CheckpointRecord, ConvergenceType, StreamErrorInfo, StreamResult } from '../streams/types.js';
-import { runKeys, RUN_KEY_TTL_S, type AttemptOutcome, type StreamJob } from './job.js';
+import type { Supervision } from '../streams/supervisor.js';
+import { runKeys, RUN_KEY_TTL_S, type AttemptOutcome, type BeatReport, type StreamJob } from './job.js';
+import { RedisBarrier } from './primitives/barrier.js';
 import { pollUntil } from './primitives/poll.js';
 import type { Session } from './primitives/session.js';
 import type { ClusterSpec } from './specs.js';
+import { ClusterSupervisor } from './supervise.js';
+import type { ClusterIsolation } from './files.js';
 
 /** What a run needs from its coordinator. */
 export interface ClusterRunDeps {
@@ -25,6 +29,12 @@ export interface ClusterRunDeps {
   readonly maxVersions: number;
   /** Redis unreachable this long fails the streams still unsettled (nothing waits forever on a dead server). */
   readonly unreachableMs: number;
+  /** Heartbeat supervision of running streams; undefined: none. */
+  readonly supervision: Supervision | undefined;
+  /** Per-stream directories on the shared file system; undefined: none. */
+  readonly isolation: ClusterIsolation | undefined;
+  /** Default wait of `ctx.fileLocks` (ms). */
+  readonly fileLockTimeoutMs: number;
 }
 
 /** Options of one run. */
@@ -39,6 +49,8 @@ export interface ClusterRunOptions {
 
 /** How often unsettled jobs are looked up directly, in case their end event was missed. */
 const RECONCILE_MS = 1000;
+/** A stop request outlives its last write this long: nodes read it every 100 ms while they live. */
+const STOP_TTL_S = 60;
 /** After a cancel, how long running streams get to report before they are settled as cancelled here. */
 const CANCEL_SETTLE_MS = 5000;
 
@@ -53,6 +65,9 @@ export class ClusterRun {
   readonly #queuedAt = Date.now();
   readonly #running = new Set<string>();
   readonly #progress: Record<string, number> = {};
+  /** When each stream's first attempt became active (coordinator clock). */
+  readonly #startedAt = new Map<string, number>();
+  readonly #supervisor: ClusterSupervisor | undefined;
   #settled = 0;
   #cancelled: Error | undefined;
   #finish!: (results: StreamResult[]) => void;
@@ -67,6 +82,7 @@ export class ClusterRun {
     this.#results = specs.map(() => undefined);
     specs.forEach((_, i) => this.#index.set(this.#jobId(i), i));
     this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#supervisor = deps.supervision === undefined ? undefined : new ClusterSupervisor(deps.supervision, this.#supervised());
   }
 
   /** Adds the jobs and starts listening. Resolves once the jobs are in the queue. */
@@ -78,12 +94,17 @@ export class ClusterRun {
     this.#listen('failed', ({ jobId, failedReason }: { jobId: string; failedReason: string }) => this.#settleFailed(jobId, failedReason));
     this.#listen('active', ({ jobId }: { jobId: string }) => {
       const i = this.#index.get(jobId);
-      if (i !== undefined && this.#results[i] === undefined) this.#running.add(this.#specs[i]!.id);
+      if (i === undefined || this.#results[i] !== undefined) return;
+      this.#running.add(this.#specs[i]!.id);
+      if (!this.#startedAt.has(this.#specs[i]!.id)) this.#startedAt.set(this.#specs[i]!.id, Date.now());
     });
     this.#listen('progress', ({ jobId, data }: { jobId: string; data: unknown }) => {
       const i = this.#index.get(jobId);
-      const p = (data as { progress?: unknown } | undefined)?.progress;
-      if (i !== undefined && typeof p === 'number') this.#progress[this.#specs[i]!.id] = p;
+      const report = data as Partial<BeatReport> | undefined;
+      if (i === undefined || this.#results[i] !== undefined) return;
+      const id = this.#specs[i]!.id;
+      if (typeof report?.progress === 'number') this.#progress[id] = report.progress;
+      if (typeof report?.attempt === 'number') this.#supervisor?.beat(id, report.attempt, report.details);
     });
     const { signal, timeoutMs } = this.#options;
     if (signal?.aborted) this.cancel(signal.reason as Error);
@@ -91,6 +112,7 @@ export class ClusterRun {
     if (timeoutMs !== undefined) {
       this.#timers.push(setTimeout(() => this.cancel(new TimeoutError(`the run did not converge within options.timeoutMs (${timeoutMs} ms)`)), timeoutMs));
     }
+    this.#deps.isolation?.addRun(this.id, this.#specs.map((s) => s.id));
     await this.#deps.queue.addBulk(
       this.#specs.map((spec, i) => ({
         name: spec.id,
@@ -107,6 +129,9 @@ export class ClusterRun {
           maxVersions: this.#deps.maxVersions,
           convergence: this.#options.convergence,
           intervalMs: this.#options.intervalMs,
+          ...(this.#supervisor === undefined ? {} : { parkBeatMs: this.#supervisor.parkBeatMs }),
+          isolation: this.#deps.isolation !== undefined,
+          fileLockTimeoutMs: this.#deps.fileLockTimeoutMs,
         },
         // attempts: 1 — a stream that throws is a result, not a retry; only a dead node's job is re-run (stall recovery).
         opts: { jobId: this.#jobId(i), attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
@@ -162,6 +187,25 @@ export class ClusterRun {
     return `${this.id}_${i}`;
   }
 
+  /** What the supervisor's decisions do to this run. */
+  #supervised(): ConstructorParameters<typeof ClusterSupervisor>[1] {
+    const keys = runKeys(this.#deps.session.prefix, this.id);
+    const redis = this.#deps.session.redis;
+    return {
+      stop: (streamId, attempt, action) => {
+        // Not deleted when the run ends (a cancelled stream's node must still read it): it expires.
+        void redis.multi().hset(keys.stop, streamId, `${attempt}:${action}`).expire(keys.stop, STOP_TTL_S).exec().catch(() => {});
+        // The restarted attempt starts over, so barrier rounds can no longer line up (as in-process).
+        if (action === 'restart') void new RedisBarrier(this.#deps.session, `run:${this.id}`, this.#specs.length).break().catch(() => {});
+      },
+      settle: (streamId, status, error, attempts) => {
+        const i = this.#specs.findIndex((s) => s.id === streamId);
+        const now = Date.now();
+        this.#settle(this.#jobId(i), { status, error: errorInfo(error), startedAt: this.#startedAt.get(streamId) ?? this.#queuedAt, completedAt: now, attempts });
+      },
+    };
+  }
+
   #listen(event: string, fn: (args: never) => void): void {
     this.#deps.events.on(event as 'completed', fn as never);
     this.#listeners.push([event, fn]);
@@ -204,6 +248,7 @@ export class ClusterRun {
     if (result.status === 'cancelled' && this.#cancelled instanceof TimeoutError) result = { ...result, error: errorInfo(this.#cancelled) };
     this.#results[i] = result;
     this.#running.delete(id);
+    this.#supervisor?.settled(id);
     this.#settled++;
     this.#options.onResult(result);
     if (this.#settled === this.#specs.length) void this.#end();
@@ -212,6 +257,7 @@ export class ClusterRun {
   async #end(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     for (const [event, fn] of this.#listeners) this.#deps.events.off(event as 'completed', fn as never);
+    this.#supervisor?.close();
     this.#finish(this.#results as StreamResult[]);
     // After the results: with Redis unreachable this may never answer (the keys also expire).
     const keys = runKeys(this.#deps.session.prefix, this.id);

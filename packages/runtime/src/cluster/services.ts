@@ -6,7 +6,9 @@
 import type { StateVersion } from '../protocols/immutable-state.js';
 import type { RequestOptions } from '../protocols/resource-negotiation.js';
 import type { ResourceAmounts } from '../sync/resource-pool.js';
+import type { LockMode } from '../fs/lock-table.js';
 import type { BridgeHandlers } from './bridge.js';
+import { RedisFileLocks } from './files.js';
 import { runKeys, RUN_KEY_TTL_S, type StreamJob } from './job.js';
 import { RedisBarrier } from './primitives/barrier.js';
 import { RedisMutex, type RedisMutexGuard } from './primitives/mutex.js';
@@ -29,12 +31,19 @@ export function runBarrier(session: Session, job: StreamJob): RedisBarrier {
   return new RedisBarrier(session, `run:${job.runId}`, job.parties);
 }
 
-/** Builds the bridge handlers of one attempt. `signal` aborts once the run is cancelled. */
-export function attemptServices(session: Session, job: StreamJob, attempt: number, signal: AbortSignal): AttemptServices {
+/**
+ * Builds the bridge handlers of one attempt. `signal` aborts once the run is cancelled;
+ * `sharedRoot` is the node's path to the shared file system (file-lock keys).
+ */
+export function attemptServices(session: Session, job: StreamJob, attempt: number, signal: AbortSignal, sharedRoot: string | undefined): AttemptServices {
   const state = new RedisState(session, job.scope, { maxVersions: job.maxVersions });
   const resources = new RedisResources(session, job.scope);
-  const guards = new Map<number, RedisMutexGuard>();
   const holder = `${job.runId}/${job.id}/${attempt}`;
+  // Mutex and file-lock guards, keyed by kind, name and token: tokens count per mutex, so two can
+  // both grant token 1. What is left at the end goes back as owner-died (see release()).
+  const guards = new Map<string, RedisMutexGuard>();
+  const files = new RedisFileLocks(session, { sharedRoot, holder, timeoutMs: job.fileLockTimeoutMs });
+
   let details: unknown;
   let hasDetails = false;
   const keys = runKeys(session.prefix, job.runId);
@@ -55,13 +64,23 @@ export function attemptServices(session: Session, job: StreamJob, attempt: numbe
     resourcesHoldings: (a: { streamId: string }) => resources.holdings(a.streamId),
     mutexLock: async (a: { name: string; timeoutMs?: number }) => {
       const guard = await new RedisMutex(session, `${job.scope}:${a.name}`, holder).lock({ timeoutMs: a.timeoutMs, signal });
-      guards.set(guard.token, guard);
+      guards.set(`mutex:${a.name}#${guard.token}`, guard);
       return { token: guard.token, ownerDied: guard.ownerDied };
     },
-    mutexUnlock: async (a: { token: number }) => {
-      const guard = guards.get(a.token);
-      guards.delete(a.token);
+    mutexUnlock: async (a: { name: string; token: number }) => {
+      const guard = guards.get(`mutex:${a.name}#${a.token}`);
+      guards.delete(`mutex:${a.name}#${a.token}`);
       await guard?.unlock();
+    },
+    fileUnlock: async (a: { path: string; token: number }) => {
+      const guard = guards.get(`file:${a.path}#${a.token}`);
+      guards.delete(`file:${a.path}#${a.token}`);
+      await guard?.unlock();
+    },
+    fileLock: async (a: { path: string; mode: LockMode; timeoutMs?: number }) => {
+      const { key, guard } = await files.lockGuard(a.path, a.mode, { ...(a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs }), signal });
+      guards.set(`file:${key}#${guard.token}`, guard);
+      return { path: key, token: guard.token, ownerDied: guard.ownerDied };
     },
     checkpoint: async (a: { epoch: number }) => {
       const arrivals = keys.arrivals(a.epoch);
@@ -83,6 +102,7 @@ export function attemptServices(session: Session, job: StreamJob, attempt: numbe
       // The attempt is over: what it still holds goes back, as if its thread had died.
       for (const guard of guards.values()) await guard.unlock({ ownerDied: true }).catch(() => {});
       guards.clear();
+
       if (job.resources) await resources.releaseResources(job.id).catch(() => {});
     },
   };

@@ -28,13 +28,16 @@ export default async function runClusterTask(task: ClusterTask): Promise<{ ok: t
       parties: task.job.parties,
       hasResources: task.job.resources,
       checkpointLimitMs: task.job.intervalMs + CHECKPOINT_SLACK_MS,
+      directory: task.directory,
     });
+    const fn = task.href === undefined ? undefined : await loadStreamFunction(task.href, task.job.exportName);
+    // The first beat says the stream function is called: supervision starts here, not during module loading.
     ctx.heartbeat();
     const value =
-      task.href === undefined
+      fn === undefined
         ? // simulate uses only heartbeat, progress and checkpoint, which the cluster context has.
           simulate(task.job.durationMs, ctx as unknown as StreamContext)
-        : await (await loadStreamFunction(task.href, task.job.exportName))(task.job.input, ctx as unknown as StreamContext);
+        : await fn(task.job.input, ctx as unknown as StreamContext);
     return { ok: true, value };
   } catch (error) {
     return { ok: false, error: errorInfo(error) };

@@ -100,46 +100,7 @@ export class DirectoryIsolation {
    * `path`) when a file cannot be read or written (a file where another stream made a directory, ...).
    */
   async mergeStreamOutputs(options?: MergeOptions): Promise<MergeEntry[]> {
-    const o = optionsObject('options', options);
-    if (o.into !== undefined) filePath('options.into', o.into);
-    const policy = o.onConflict ?? 'error';
-    if (policy !== 'error' && policy !== 'rename' && typeof policy !== 'function') {
-      throw new InvalidArgumentError(`options.onConflict must be 'error', 'rename' or a function`);
-    }
-    const streams = await Promise.all(
-      [...this.#latest].map(async ([streamId, directory]) => ({ streamId, directory, files: await listFiles(directory) })),
-    );
-    // path -> content hash -> streams that wrote it
-    const versions = new Map<string, Map<string, ConflictVersion[]>>();
-    for (const s of streams) {
-      for (const file of s.files) {
-        const absolute = join(s.directory, file);
-        const bytes = await onDiskAsync('read', absolute, () => readFile(absolute));
-        const digest = createHash('sha256').update(bytes).digest('hex');
-        const byHash = versions.get(file) ?? new Map<string, ConflictVersion[]>();
-        versions.set(file, byHash);
-        byHash.set(digest, [...(byHash.get(digest) ?? []), { streamId: s.streamId, file: absolute }]);
-      }
-    }
-    const conflicts: MergeConflict[] = [...versions]
-      .filter(([, byHash]) => byHash.size > 1)
-      .map(([path, byHash]) => ({ path, streams: [...byHash.values()].flat().map((v) => v.streamId) }));
-    const renames = policy === 'rename' ? planRenames(versions) : new Map<string, string>();
-    if (o.into !== undefined) {
-      // Everything is decided before anything is copied: a refused merge leaves `into` untouched.
-      if (conflicts.length > 0 && policy === 'error') throw new MergeConflictError(conflicts);
-      await copyMerged(resolve(o.into), versions, policy, renames);
-    }
-    const conflicted = new Set(conflicts.map((c) => c.path));
-    return streams.map((s) => {
-      const own = s.files.filter((f) => conflicted.has(f));
-      const renamed = new Map<string, string>();
-      for (const f of own) {
-        const target = renames.get(join(s.directory, f));
-        if (target !== undefined) renamed.set(f, target);
-      }
-      return { ...s, conflicts: own, renamed };
-    });
+    return mergeStreamDirectories(this.#latest, options);
   }
 
   /** Removes the stream directories (and the root, if this instance made it). */
@@ -156,7 +117,57 @@ export class DirectoryIsolation {
   }
 }
 
-function checkStreamId(streamId: string): void {
+/**
+ * Merges the directories of `latest` (stream id -> its newest directory) under the rules of the
+ * module documentation: what {@link DirectoryIsolation.mergeStreamOutputs} does, for callers
+ * that keep their own directories (the cluster coordinator, whose nodes made them).
+ * @throws MergeConflictError under `onConflict: 'error'`; FileSystemError when a file cannot be read or written.
+ */
+export async function mergeStreamDirectories(latest: ReadonlyMap<string, string>, options?: MergeOptions): Promise<MergeEntry[]> {
+  const o = optionsObject('options', options);
+  if (o.into !== undefined) filePath('options.into', o.into);
+  const policy = o.onConflict ?? 'error';
+  if (policy !== 'error' && policy !== 'rename' && typeof policy !== 'function') {
+    throw new InvalidArgumentError(`options.onConflict must be 'error', 'rename' or a function`);
+  }
+  const streams = await Promise.all(
+    [...latest].map(async ([streamId, directory]) => ({ streamId, directory, files: await listFiles(directory) })),
+  );
+  // path -> content hash -> streams that wrote it
+  const versions = new Map<string, Map<string, ConflictVersion[]>>();
+  for (const s of streams) {
+    for (const file of s.files) {
+      const absolute = join(s.directory, file);
+      const bytes = await onDiskAsync('read', absolute, () => readFile(absolute));
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      const byHash = versions.get(file) ?? new Map<string, ConflictVersion[]>();
+      versions.set(file, byHash);
+      byHash.set(digest, [...(byHash.get(digest) ?? []), { streamId: s.streamId, file: absolute }]);
+    }
+  }
+  const conflicts: MergeConflict[] = [...versions]
+    .filter(([, byHash]) => byHash.size > 1)
+    .map(([path, byHash]) => ({ path, streams: [...byHash.values()].flat().map((v) => v.streamId) }));
+  const renames = policy === 'rename' ? planRenames(versions) : new Map<string, string>();
+  if (o.into !== undefined) {
+    // Everything is decided before anything is copied: a refused merge leaves `into` untouched.
+    if (conflicts.length > 0 && policy === 'error') throw new MergeConflictError(conflicts);
+    await copyMerged(resolve(o.into), versions, policy, renames);
+  }
+  const conflicted = new Set(conflicts.map((c) => c.path));
+  return streams.map((s) => {
+    const own = s.files.filter((f) => conflicted.has(f));
+    const renamed = new Map<string, string>();
+    for (const f of own) {
+      const target = renames.get(join(s.directory, f));
+      if (target !== undefined) renamed.set(f, target);
+    }
+    return { ...s, conflicts: own, renamed };
+  });
+}
+
+/** Checks that `streamId` can name a directory under a root without escaping it. @throws InvalidArgumentError */
+export function checkStreamId(streamId: string): void {
   nonEmptyString('streamId', streamId);
   if (isAbsolute(streamId) || streamId.includes('/') || streamId.includes('\\') || streamId === '.' || streamId === '..' || streamId.includes('\0')) {
     throw new InvalidArgumentError(`streamId ${JSON.stringify(streamId)} would escape the isolation root; use a plain name without slashes or dots-only`);

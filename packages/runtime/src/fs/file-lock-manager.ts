@@ -283,8 +283,9 @@ function checkTableHandle(handle: FileLockManagerHandle): FileLockManagerHandle 
  * The real path of `path`; for a file that does not exist yet, its real directory + name.
  * Synchronous on purpose: one realpath(3) and one stat(2) cost a few microseconds, a round
  * trip through libuv's thread pool tens of them, and this is on every acquire.
+ * @throws InvalidArgumentError for a directory or a missing directory; FileSystemError when the file system refuses the path.
  */
-function resolveFile(path: string): string {
+export function resolveFile(path: string): string {
   const absolute = resolve(path);
   let real: string;
   try {
@@ -302,7 +303,8 @@ function resolveFile(path: string): string {
   return real;
 }
 
-function asConflict(error: unknown, path: string): unknown {
+/** A wait that timed out as the ConflictError file locks throw; anything else unchanged. */
+export function asConflict(error: unknown, path: string): unknown {
   if (error instanceof TimeoutError) {
     return new ConflictError(`${path} could not be locked in time: another holder kept it; raise timeoutMs or release it sooner`, { cause: error });
   }

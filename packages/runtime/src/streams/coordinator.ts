@@ -40,7 +40,7 @@ import type { RunRuntime } from './run-settings.js';
 import { Scheduler } from './scheduler.js';
 import { isRetiredOutcome, retiredAddress } from './retire.js';
 import { addressOf, isServicesRequest } from './services.js';
-import type { RestartBudget, Supervision } from './supervisor.js';
+import { supervisionOptions, type RestartBudget, type Supervision } from './supervisor.js';
 import { rebuildError } from './task.js';
 import { Tracer, type TraceDocument } from './tracer.js';
 import type { ConvergenceOptions, ExecuteOptions, StreamOptions, StreamResult, StreamSpec } from './types.js';
@@ -136,7 +136,7 @@ export class StreamCoordinator implements AsyncDisposable {
     const maxSpareThreads = o.maxSpareThreads === undefined ? DEFAULT_MAX_SPARE_THREADS : integerIn('options.maxSpareThreads', o.maxSpareThreads, 0, 4096);
     const idleTimeoutMs = o.idleTimeoutMs === undefined ? 30_000 : nonNegativeFinite('options.idleTimeoutMs', o.idleTimeoutMs);
     this.#cancelGraceMs = o.cancelGraceMs === undefined ? 250 : nonNegativeFinite('options.cancelGraceMs', o.cancelGraceMs);
-    this.#supervision = supervision(o);
+    this.#supervision = supervisionOptions(o);
     this.state = new ImmutableStateManager(o.state);
     this.resources = o.resources === undefined ? undefined : new ResourceNegotiationProtocol(o.resources);
     this.fileLocks = new FileLockManager(o.fileLocks);
@@ -378,17 +378,3 @@ function isolation(option: CoordinatorOptions['isolation']): DirectoryIsolation 
   return new DirectoryIsolation(option);
 }
 
-function supervision(o: Partial<CoordinatorOptions>): Supervision | undefined {
-  if (o.heartbeatTimeoutMs === undefined) return undefined;
-  const timeoutMs = positiveFinite('options.heartbeatTimeoutMs', o.heartbeatTimeoutMs);
-  if (o.guardian !== undefined && typeof o.guardian !== 'function') throw new InvalidArgumentError('options.guardian must be a function');
-  const budget = o.restartBudget ?? { maxRestarts: 3, withinMs: 60_000 };
-  integerIn('options.restartBudget.maxRestarts', budget.maxRestarts, 0, 1_000_000);
-  positiveFinite('options.restartBudget.withinMs', budget.withinMs);
-  return {
-    timeoutMs,
-    checkIntervalMs: o.heartbeatCheckIntervalMs === undefined ? undefined : positiveFinite('options.heartbeatCheckIntervalMs', o.heartbeatCheckIntervalMs),
-    guardian: o.guardian ?? (() => ({ action: 'restart' })),
-    budget,
-  };
-}

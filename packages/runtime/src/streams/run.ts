@@ -25,7 +25,7 @@ import type { RunRecords } from './registry.js';
 import type { RunConvergence, RunPolicy, RunRuntime } from './run-settings.js';
 import type { Job, ScheduledRun } from './scheduler.js';
 import { serve, type MainServices, type ServicesAddress, type ServicesRequest } from './services.js';
-import { Supervisor } from './supervisor.js';
+import { budgetSpentMessage, Supervisor } from './supervisor.js';
 import { errorInfo, reasonInfo, type StreamOutcome } from './task.js';
 import { armTimeBudget } from './time-budget.js';
 import type { StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
@@ -368,9 +368,7 @@ export class Run implements ScheduledRun {
     const old = s.controller;
     if (spent !== undefined) {
       old?.abort();
-      const error = new StreamError(
-        `stream ${s.spec.id} stopped beating again after ${spent} restart(s) within ${supervisor.budgetWithinMs} ms: restart budget spent`,
-      );
+      const error = new StreamError(budgetSpentMessage(s.spec.id, spent, supervisor.budgetWithinMs));
       this.#settle(s, 'failed', undefined, errorInfo(error));
       return;
     }

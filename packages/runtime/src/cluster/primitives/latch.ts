@@ -4,11 +4,12 @@
  * Layout in Redis: `<prefix>:latch:<name>` = the remaining count (set once by the first
  * `create`, lowered by `countDown`, never below zero).
  */
-import { nonEmptyString, positiveInteger, integerIn } from '../../shared/validate.js';
+import { positiveInteger, integerIn } from '../../shared/validate.js';
 import { checkWaitOptions, type WaitOptions } from '../../shared/wait.js';
 import { pollUntil } from './poll.js';
 import { Script } from './script.js';
 import type { Session } from './session.js';
+import { RedisValue } from './value.js';
 
 // Never below zero: a late countDown must not make a later wait() on a re-created latch pass.
 const COUNT_DOWN = new Script(
@@ -19,33 +20,27 @@ return left`,
 );
 
 /** A count-down latch in Redis. */
-export class RedisLatch {
-  /** The latch's name. */
-  readonly name: string;
-  readonly #session: Session;
-  readonly #key: string;
-
+export class RedisLatch extends RedisValue {
+  /** The latch `name` as seen by `session`. @throws InvalidArgumentError when `name` is empty. */
   constructor(session: Session, name: string) {
-    this.name = nonEmptyString('name', name);
-    this.#session = session;
-    this.#key = session.key('latch', name);
+    super(session, 'latch', name);
   }
 
   /** Sets the count to `count` unless the latch already exists (the first creator wins). */
   async create(count: number): Promise<void> {
     integerIn('count', count, 0, Number.MAX_SAFE_INTEGER);
-    await this.#session.redis.set(this.#key, count, 'NX');
+    await this.session.redis.set(this.key, count, 'NX');
   }
 
   /** The remaining count (0 when open or never created). */
   async count(): Promise<number> {
-    return Number((await this.#session.redis.get(this.#key)) ?? 0);
+    return Number((await this.read()) ?? 0);
   }
 
   /** Lowers the count by `n` (default 1), not below zero; returns what is left. */
   async countDown(n = 1): Promise<number> {
     positiveInteger('n', n);
-    return Number(await COUNT_DOWN.run(this.#session.redis, [this.#key], [n]));
+    return Number(await this.run(COUNT_DOWN, [n]));
   }
 
   /**

@@ -22,13 +22,14 @@ import { nonEmptyString, nonNegativeFinite, optionsObject } from '../../shared/v
 import type { RequestOptions, ResourceGrant } from '../../protocols/resource-negotiation.js';
 import type { ResourceAmounts } from '../../sync/resource-pool.js';
 import { pollUntil } from './poll.js';
-import { ALIVE_LUA, Script } from './script.js';
+import { ALIVE_LUA, QUEUE_HEAD_LUA, Script } from './script.js';
 import type { Session } from './session.js';
 
 // KEYS: cap, held, owners, queue, tickets. ARGV: prefix, session, holder, ticket ('' = not
 // queued), request JSON, min JSON ('' = none). Returns {1, allocation JSON, negotiated} or {0}.
 const GRANT = new Script(
   ALIVE_LUA +
+    QUEUE_HEAD_LUA +
     `local owners = redis.call('HGETALL', KEYS[3])
 for i = 1, #owners, 2 do
   if not alive(owners[i + 1]) then
@@ -37,14 +38,7 @@ for i = 1, #owners, 2 do
     redis.call('HDEL', KEYS[3], owners[i])
   end
 end
-while true do
-  local head = redis.call('LINDEX', KEYS[4], 0)
-  if not head then break end
-  local sid = redis.call('HGET', KEYS[5], head)
-  if sid and alive(sid) then break end
-  redis.call('LPOP', KEYS[4]); redis.call('HDEL', KEYS[5], head)
-end
-local head = redis.call('LINDEX', KEYS[4], 0)
+local head = queue_head(KEYS[4], KEYS[5])
 if ARGV[4] == '' then if head then return {0} end elseif head ~= ARGV[4] then return {0} end
 local used = {}
 local held = redis.call('HGETALL', KEYS[2])

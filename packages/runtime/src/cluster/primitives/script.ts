@@ -9,6 +9,22 @@ import type { Redis } from 'ioredis';
 /** Liveness of a session from Lua: ARGV[1] is always the key prefix. */
 export const ALIVE_LUA = `local function alive(sid) return redis.call('EXISTS', ARGV[1] .. ':session:' .. sid) == 1 end\n`;
 
+/**
+ * FIFO queues of tickets from Lua (`RedisSemaphore`, `RedisResources`): `queue_head(queue, tickets)`
+ * drops head tickets whose session (in the `tickets` hash) lapsed, a waiter that died, and
+ * returns the live head or nil. Needs {@link ALIVE_LUA} before it.
+ */
+export const QUEUE_HEAD_LUA = `local function queue_head(queue, tickets)
+  while true do
+    local head = redis.call('LINDEX', queue, 0)
+    if not head then return nil end
+    local sid = redis.call('HGET', tickets, head)
+    if sid and alive(sid) then return head end
+    redis.call('LPOP', queue); redis.call('HDEL', tickets, head)
+  end
+end
+`;
+
 /** One Lua script with its SHA. */
 export class Script {
   readonly #lua: string;
