@@ -138,8 +138,8 @@ describe('tributary-bench check', () => {
     expect(unchanged.code, gateOutput(unchanged)).toBe(0);
     const read = (f: string): Promise<string> => readFile(join(project, f), 'utf8');
     const [bench] = JSON.parse(await read('m.json')).benches;
-    expect(bench).toMatchObject({ type: 'figures', name: 'mutex', rounds: 6 });
-    expect(bench.figures[0].samples).toHaveLength(6);
+    expect(bench).toMatchObject({ type: 'figures', name: 'mutex', rounds: 8 });
+    expect(bench.figures[0].samples).toHaveLength(8);
     expect(bench.metrics[0]).toMatchObject({ id: 'mutex.lock-unlock', better: 'lower', tolerance: 0.3, gated: true });
     expect(JSON.parse(await read('m.bmf.json'))['mutex/mutex.lock-unlock'].ratio.value).toBe(bench.figures[0].ratio.median);
     expect(JSON.parse(await read('m.gab.json'))).toEqual([expect.objectContaining({ unit: 'ratio', value: expect.any(Number) })]);
