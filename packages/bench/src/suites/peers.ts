@@ -16,7 +16,7 @@ import { StreamCoordinator } from '@tributary/runtime';
 import { measureRotated } from '../rotate.js';
 import { median } from '../stats/index.js';
 import { compare, type Comparison, type Suite, type SuiteContext } from '../types.js';
-import { calibrate, EMPTY, WORK } from '../workloads/index.js';
+import { calibrate, EMPTY, WORK, workloadUrl } from '../workloads/index.js';
 
 type TaskName = 'empty' | 'work' | 'sha256' | 'byte-length';
 
@@ -37,11 +37,8 @@ interface Peer {
   start(task: TaskName, threads: number): Started;
 }
 
-const HREF: Record<TaskName, string> = { empty: EMPTY, work: WORK, sha256: workload('sha256.mjs'), 'byte-length': workload('byte-length.mjs') };
+const HREF: Record<TaskName, string> = { empty: EMPTY, work: WORK, sha256: workloadUrl('sha256'), 'byte-length': workloadUrl('byte-length') };
 const peerWorker = (file: string): string => fileURLToPath(new URL(`../workloads/peers/${file}`, import.meta.url));
-function workload(file: string): string {
-  return new URL(`../workloads/${file}`, import.meta.url).href;
-}
 
 const PEERS: readonly Peer[] = [
   {

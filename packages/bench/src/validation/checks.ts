@@ -12,6 +12,7 @@ import {
   type CheckpointRecord,
   type StreamResult,
 } from '@tributary/runtime';
+import { workloadUrl } from '../workloads/index.js';
 
 /** One row of the validation table. */
 export interface Check {
@@ -26,7 +27,6 @@ export function verify(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
-const workload = (name: string): string => new URL(`../workloads/${name}.mjs`, import.meta.url).href;
 
 /** Runs `body` with a fresh, warmed-up coordinator (thread start-up is not what is measured), always closing it. */
 async function withCoordinator<T>(options: ConstructorParameters<typeof StreamCoordinator>[0], body: (c: StreamCoordinator) => Promise<T>): Promise<T> {
@@ -75,7 +75,7 @@ const race: Check = {
     withTempDir((dir) =>
       withCoordinator({ maxThreads: 10 }, async (c) => {
         const file = join(dir, 'test.txt');
-        const results = await c.executeParallel(Array.from({ length: 10 }, (_, i) => ({ id: `${i}`, task: workload('append-line'), input: { file } })));
+        const results = await c.executeParallel(Array.from({ length: 10 }, (_, i) => ({ id: `${i}`, task: workloadUrl('append-line'), input: { file } })));
         const conflicts = results.filter((r) => r.status !== 'complete');
         const lines = (await readFile(file, 'utf8')).trim().split('\n');
         verify(conflicts.length === 0, `${conflicts.length} writers failed: ${conflicts[0]?.error?.message}`);
@@ -110,7 +110,7 @@ const sharedState: Check = {
   scenario: 'Consistent updates',
   run: () =>
     withCoordinator({ maxThreads: 2 }, async (c) => {
-      const results = await c.executeParallel(Array.from({ length: 100 }, (_, i) => ({ id: `stream_${i}`, task: workload('increment') })));
+      const results = await c.executeParallel(Array.from({ length: 100 }, (_, i) => ({ id: `stream_${i}`, task: workloadUrl('increment') })));
       const counter = c.state.getCurrentState().counter;
       verify(results.every((r) => r.status === 'complete'), 'an update stream failed');
       verify(counter === 100, `counter is ${String(counter)}, expected 100 (lost updates)`);
@@ -124,7 +124,7 @@ const heartbeat: Check = {
   scenario: 'Stuck detection',
   run: () =>
     withCoordinator({ maxThreads: 1, heartbeatTimeoutMs: 150, heartbeatCheckIntervalMs: 25 }, async (c) => {
-      const [result] = await c.executeParallel([{ id: 'stream1', task: workload('stall-once') }]);
+      const [result] = await c.executeParallel([{ id: 'stream1', task: workloadUrl('stall-once') }]);
       verify(result!.status === 'complete', `stream ended ${result!.status}: ${result!.error?.message}`);
       verify(c.lastRunStats.recoveryAttempts === 1, `${c.lastRunStats.recoveryAttempts} guardian restarts, expected 1`);
       return `stuck CPU-bound stream restarted by the guardian; completed on attempt ${result!.attempts} after ${result!.completedAt - result!.startedAt} ms (timeout 150)`;
@@ -137,7 +137,7 @@ const isolation: Check = {
   run: () =>
     withTempDir((dir) =>
       withCoordinator({ maxThreads: 2, isolation: { root: join(dir, 'streams') } }, async (c) => {
-        await c.executeParallel([1, 2].map((i) => ({ id: `stream${i}`, task: workload('write-output') })));
+        await c.executeParallel([1, 2].map((i) => ({ id: `stream${i}`, task: workloadUrl('write-output') })));
         const merged = await c.isolation!.mergeStreamOutputs({ into: join(dir, 'merged'), onConflict: 'rename' });
         const contents = await Promise.all(merged.map((m) => readFile(join(m.directory, 'output.txt'), 'utf8')));
         verify(merged.length === 2, `${merged.length} streams merged, expected 2`);

@@ -2,10 +2,15 @@
 // @ts-expect-error plain JavaScript workload without declarations; typed by the cast below
 import * as work from './work.mjs';
 
+/** Module URL of the plain-JavaScript workload `name` (`name.mjs` in this folder). */
+export function workloadUrl(name: string): string {
+  return new URL(`./${name}.mjs`, import.meta.url).href;
+}
+
 /** Module URL of the fixed-work stream/task. */
-export const WORK = new URL('./work.mjs', import.meta.url).href;
+export const WORK = workloadUrl('work');
 /** Module URL of the empty stream/task. */
-export const EMPTY = new URL('./empty.mjs', import.meta.url).href;
+export const EMPTY = workloadUrl('empty');
 
 const burn = (work as { burn: (iterations: number) => number }).burn;
 
