@@ -41,6 +41,8 @@ describe('timeouts measure running time', () => {
 
   it('a run timeout cancels queued streams and times out running ones', async () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 1, cancelGraceMs: 50 }));
+    // A started thread picks 'running' up at once: a stream still waiting for a thread to boot is queued.
+    await coordinator.warmUp();
     const results = await coordinator.executeParallel(
       [
         { id: 'running', task: streamModule('spin.mjs') },

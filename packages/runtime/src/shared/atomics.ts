@@ -1,7 +1,7 @@
 /**
  * Every `Atomics` operation of Tributary goes through this module.
  *
- * The fast-path operations (`load`, `store`, `add`, `sub`, `compareExchange`) are the engine's
+ * The fast-path operations (`load`, `store`, `add`, `sub`, `compareExchange`, `exchange`) are the engine's
  * own functions re-exported: routing through here costs nothing, and so nothing can intercept
  * them. The slow-path operations (`wait`, `waitAsync`, `notify`) are where a thread parks or
  * wakes others; they count how often this thread used them ({@link atomicsStats}) and call the
@@ -20,6 +20,7 @@ export const store = Atomics.store;
 export const add = Atomics.add;
 export const sub = Atomics.sub;
 export const compareExchange = Atomics.compareExchange;
+export const exchange = Atomics.exchange;
 
 /** How often this thread blocked, parked asynchronously, and notified. */
 export interface AtomicsStats {

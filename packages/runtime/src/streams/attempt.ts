@@ -7,7 +7,7 @@
 import type { Piscina } from 'piscina';
 import { InvalidArgumentError, StreamError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
-import { errorInfo, type StreamOutcome, type StreamTask } from './task.js';
+import { errorInfo, unsendableError, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckedSpec } from './validate.js';
 
 /** What every attempt of a run shares. */
@@ -80,9 +80,7 @@ function startError(spec: CheckedSpec, error: unknown): unknown {
   // The worker entry never throws: a rejection that is no Error is Piscina failing to post
   // the stream's outcome back (what the stream returned or threw cannot be cloned).
   if (!(error instanceof Error)) {
-    return new StreamError(
-      `stream ${spec.id} returned (or threw) a value that cannot be sent back from its worker thread; return structured-cloneable data (plain objects, arrays, typed arrays, Maps, ...), not functions, symbols or class instances with methods`,
-    );
+    return unsendableError(spec.id);
   }
   if (error.name !== 'DataCloneError') return error;
   return new InvalidArgumentError(

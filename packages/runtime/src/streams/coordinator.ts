@@ -31,7 +31,7 @@ import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.j
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { boundedStream, specSource } from './bounded-stream.js';
 import type { ConvergenceType } from './convergence/index.js';
-import { runTimeSummary, type CoordinatorMetrics, type TimeSummary } from './metrics.js';
+import { AttemptTimes, type CoordinatorMetrics } from './metrics.js';
 import { createStreamPool } from './pool.js';
 import { execArgv, resourceLimits, threadEnv } from './pool-options.js';
 import { StreamRegistry, type StreamRegistryView } from './registry.js';
@@ -123,11 +123,13 @@ export class StreamCoordinator implements AsyncDisposable {
   readonly #cancelGraceMs: number;
   readonly #runs = new Map<number, Run>();
   #convergenceTime = 0;
-  #lastStats: RunStats = { recoveryAttempts: 0 };
+  #lastStats: RunStats = { recoveryAttempts: 0, lanes: 0 };
   #closed = false;
   readonly #tracer: Tracer | undefined;
   readonly #maxThreads: number;
+  readonly #maxSpareThreads: number;
   readonly #retireAfter: number | undefined;
+  readonly #attemptTimes = new AttemptTimes();
 
   constructor(options?: CoordinatorOptions) {
     const o = optionsObject('options', options);
@@ -144,6 +146,7 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#tracer = o.trace === true ? new Tracer() : undefined;
     this.#retireAfter = o.maxStreamsPerThread === undefined ? undefined : positiveInteger('options.maxStreamsPerThread', o.maxStreamsPerThread);
     this.#maxThreads = maxThreads;
+    this.#maxSpareThreads = maxSpareThreads;
     this.registry = this.#registry;
     // Piscina may start the spares; the scheduler decides when (Piscina's own queue stays empty).
     this.#pool = createStreamPool({
@@ -176,19 +179,26 @@ export class StreamCoordinator implements AsyncDisposable {
 
   /** A snapshot of the pool: threads, attempts running and queued, run and wait times, utilization. */
   metrics(): CoordinatorMetrics {
-    const pool = this.#pool;
+    let running = 0;
+    let queued = 0;
+    for (const run of this.#runs.values()) {
+      const census = run.census();
+      running += census.running;
+      queued += census.queued;
+    }
+    const times = this.#attemptTimes;
     return {
-      threads: pool.threads.length,
-      running: this.#scheduler.started,
-      queued: this.#scheduler.queued,
-      completed: pool.completed,
-      utilization: pool.utilization,
-      runTime: runTimeSummary(pool.histogram.runTime as Partial<TimeSummary>),
-      waitTime: this.#scheduler.waitTimes.summary(),
+      threads: this.#pool.threads.length,
+      running,
+      queued,
+      completed: times.completed,
+      utilization: this.#pool.utilization,
+      runTime: times.runTime(),
+      waitTime: times.waitTime(),
     };
   }
 
-  /** Figures of the last run (guardian restarts). */
+  /** Figures of the last run: guardian restarts, and the lanes that carried its streams. */
   get lastRunStats(): Readonly<RunStats> {
     return this.#lastStats;
   }
@@ -365,6 +375,10 @@ export class StreamCoordinator implements AsyncDisposable {
       // Warm-up streams write nothing: they get no directory, so later merges never see them.
       directoryFor: (id) => (warmUp ? undefined : this.isolation?.allocateStreamDirectory(id)),
       retireAfter: this.#retireAfter,
+      isolated: this.isolation !== undefined && !warmUp,
+      maxThreads: this.#maxThreads,
+      maxLanes: this.#maxThreads + this.#maxSpareThreads,
+      attemptTimes: this.#attemptTimes,
       // A stream's grants end with its attempt, however it ended.
       releaseHoldings: (id) => this.resources?.releaseResources(id),
     };

@@ -6,6 +6,7 @@
  * | ----------------- | ----------- | ----------------------------------------------------------- |
  * | (checkpoint hdr)  | both        | EPOCH, RELEASED, ARRIVALS of `sync/raw/checkpoint.ts`        |
  * | PARK_EVENTS       | workers     | bumped whenever a stream parks or wakes; the scheduler parks on it |
+ * | CLAIMS            | both        | next stream index a lane claims (`lanes.ts`); CLOSED once the run is cancelled |
  * | slot.STATE        | both        | QUEUED, RUNNING or SETTLED                                    |
  * | slot.THREAD       | worker      | threadId running it                                           |
  * | slot.ATTEMPT      | coordinator | attempt number                                                |
@@ -17,6 +18,9 @@
  * | slot.PARKED       | worker      | waits this stream is parked in now (async streams may nest them) |
  * | slot.WAITS_ON     | worker      | what its latest park waits on: RUN_BARRIER, CHECKPOINT or OTHER |
  *
+ * After the slots, a laned run (`lanes.ts`) has one word per lane: index + 1 of the stream
+ * the lane runs now (0: between streams).
+ *
  * A dead worker leaves PARKED and WAITS_ON as they were: the coordinator reads them only for
  * attempts it believes alive and resets the slot before the next attempt.
  */
@@ -27,7 +31,10 @@ import { Barrier, type BarrierHandle } from '../sync/barrier.js';
 import { HEADER_WORDS as CHECKPOINT_WORDS } from '../sync/raw/checkpoint.js';
 
 export const PARK_EVENTS = CHECKPOINT_WORDS;
-const HEADER_WORDS = PARK_EVENTS + 1;
+const CLAIMS = PARK_EVENTS + 1;
+const HEADER_WORDS = CLAIMS + 1;
+/** CLAIMS once a run is cancelled: far past any stream count, with room for late claims. */
+const CLOSED = 1 << 30;
 
 export const STATE = 0;
 export const THREAD = 1;
@@ -71,6 +78,8 @@ export interface RunHandles {
   /** Checkpoint interval of the run (0: no checkpoints); bounds how long an arrival waits. */
   readonly checkpointIntervalMs: number;
   readonly streams: number;
+  /** Lanes of a laned run (0: one task per attempt). */
+  readonly lanes: number;
   readonly barrier: BarrierHandle;
   /** Epoch ms the clock offsets count from. */
   readonly epochMs: number;
@@ -89,7 +98,7 @@ export class RunMemory {
 
   private constructor(handles: RunHandles, barrier: Barrier | undefined) {
     this.handles = handles;
-    this.words = int32s(handles.words, HEADER_WORDS + handles.streams * SLOT_WORDS);
+    this.words = int32s(handles.words, HEADER_WORDS + handles.streams * SLOT_WORDS + handles.lanes);
     this.#barrier = barrier;
   }
 
@@ -98,14 +107,14 @@ export class RunMemory {
     return (this.#barrier ??= Barrier.from(this.handles.barrier));
   }
 
-  /** Lays out a fresh run for `streams` streams. */
-  static create(streams: number, epochMs: number, checkpointIntervalMs: number): RunMemory {
-    const wordBytes = (HEADER_WORDS + streams * SLOT_WORDS) * 4;
+  /** Lays out a fresh run for `streams` streams and `lanes` lanes. */
+  static create(streams: number, epochMs: number, checkpointIntervalMs: number, lanes = 0): RunMemory {
+    const wordBytes = (HEADER_WORDS + streams * SLOT_WORDS + lanes) * 4;
     // One SharedArrayBuffer holds the slots and the barrier: a task message carries one.
     const arena = new Arena(Math.ceil(wordBytes / 8) * 8 + Barrier.bytesFor(Math.max(1, streams)));
     const words = arena.allocate(wordBytes);
     const barrier = new Barrier(Math.max(1, streams), { arena });
-    return new RunMemory({ words, streams, barrier: barrier.handle, epochMs, checkpointIntervalMs }, barrier);
+    return new RunMemory({ words, streams, lanes, barrier: barrier.handle, epochMs, checkpointIntervalMs }, barrier);
   }
 
   /** The same memory from its handles (in a worker). */
@@ -121,6 +130,36 @@ export class RunMemory {
   /** Writes a slot field. */
   set(index: number, field: number, value: number): void {
     atomics.store(this.words, slotWord(index, field), value);
+  }
+
+  /** Claims the next stream for a lane (worker side): its index, or -1 when none is left. */
+  claim(): number {
+    const index = atomics.add(this.words, CLAIMS, 1);
+    return index < this.handles.streams ? index : -1;
+  }
+
+  /** Streams claimed so far (one per index below it). */
+  claimed(): number {
+    return Math.min(atomics.load(this.words, CLAIMS), this.handles.streams);
+  }
+
+  /** Ends claiming (a cancelled run); returns how many streams had been claimed. */
+  closeClaims(): number {
+    return Math.min(atomics.exchange(this.words, CLAIMS, CLOSED), this.handles.streams);
+  }
+
+  /** The stream lane `lane` runs now, or -1 between streams. */
+  current(lane: number): number {
+    return atomics.load(this.words, this.#laneWord(lane)) - 1;
+  }
+
+  /** Records the stream lane `lane` runs now (-1: none; worker side). */
+  setCurrent(lane: number, index: number): void {
+    atomics.store(this.words, this.#laneWord(lane), index + 1);
+  }
+
+  #laneWord(lane: number): number {
+    return HEADER_WORDS + this.handles.streams * SLOT_WORDS + lane;
   }
 
   /** Readies stream `index`'s slot for a new attempt (coordinator, before dispatch). */

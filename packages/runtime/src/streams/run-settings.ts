@@ -2,6 +2,7 @@
 import type { Piscina } from 'piscina';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import type { ConvergenceType } from './convergence/index.js';
+import type { AttemptTimes } from './metrics.js';
 import type { StreamRegistry } from './registry.js';
 import type { Scheduler } from './scheduler.js';
 import type { Supervision } from './supervisor.js';
@@ -19,6 +20,14 @@ export interface RunRuntime {
   readonly directoryFor: (id: string) => string | undefined;
   /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
   readonly retireAfter: number | undefined;
+  /** Whether each attempt gets a directory of its own (then every attempt is a task of its own). */
+  readonly isolated: boolean;
+  /** Threads that run unparked streams. */
+  readonly maxThreads: number;
+  /** Lanes a laned run may start at most: every thread, spares included. */
+  readonly maxLanes: number;
+  /** Where ended attempts' wait and run times go (`coordinator.metrics()`). */
+  readonly attemptTimes: AttemptTimes;
   /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
   readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
 }

@@ -19,6 +19,7 @@ import { AbortedError, CallbackError, DeadlockError, StreamError, TimeoutError }
 import type { GuardianDecision } from '../protocols/heartbeat.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { startAttempt, type AttemptEnv } from './attempt.js';
+import { Lanes, laneable, type LanedRun } from './lanes.js';
 import { createConvergence, type Convergence } from './convergence/index.js';
 import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
 import type { RunRecords } from './registry.js';
@@ -42,25 +43,29 @@ interface Stream {
   ending: { readonly status: Exclude<StreamStatus, 'complete'>; readonly error: StreamErrorInfo } | undefined;
   details: unknown;
   readonly queuedAt: number;
+  /** When its current attempt was queued. */
+  dispatchedAt: number;
   startedAt: number | undefined;
   /** Clears the attempt's running-time budget and its termination grace. */
   disarm: (() => void) | undefined;
 }
 
-/** Run-wide figures the agent facade reports. */
+/** Run-wide figures of a finished run (`coordinator.lastRunStats`). */
 export interface RunStats {
   /** Guardian restarts performed. */
   recoveryAttempts: number;
+  /** Pool tasks that carried the run's streams many at a time (lanes); 0 when every attempt was a task of its own. */
+  lanes: number;
 }
 
 let nextRunId = 1;
 
 /** One run of streams on the coordinator's pool. */
-export class Run implements ScheduledRun {
+export class Run implements ScheduledRun, LanedRun {
   /** Numbers the coordinator's runs; addresses services requests and registry records. */
   readonly id = nextRunId++;
   readonly memory: RunMemory;
-  readonly stats: RunStats = { recoveryAttempts: 0 };
+  readonly stats: RunStats = { recoveryAttempts: 0, lanes: 0 };
   readonly done: Promise<StreamResult[]>;
   readonly #runtime: RunRuntime;
   readonly #policy: RunPolicy;
@@ -71,6 +76,8 @@ export class Run implements ScheduledRun {
   readonly #records: RunRecords;
   readonly #env: AttemptEnv;
   readonly #supervisor: Supervisor | undefined;
+  /** Present when the run is laned: many streams per pool task (`lanes.ts`). */
+  readonly #lanes: Lanes | undefined;
   readonly #ports = new Set<MessagePort>();
   /** Work that must finish before `done` settles: resource releases, async callbacks. */
   readonly #pendingWork: Promise<unknown>[] = [];
@@ -93,7 +100,11 @@ export class Run implements ScheduledRun {
       tracer: runtime.tracer,
     });
     const startedAt = now();
-    this.memory = RunMemory.create(specs.length, startedAt, this.#convergence.checkpointIntervalMs);
+    const laned = !stopsOneByOne(specs, policy) && runtime.tracer === undefined && runtime.retireAfter === undefined && !runtime.isolated && laneable(specs, runtime.maxThreads);
+    // One lane more than can run when the streams outnumber the threads: a lane still queued is
+    // how the scheduler sees unclaimed streams (compensation, deadlock reports).
+    const lanes = laned ? Math.min(specs.length, runtime.maxLanes + 1) : 0;
+    this.memory = RunMemory.create(specs.length, startedAt, this.#convergence.checkpointIntervalMs, lanes);
     this.#streams = specs.map((spec, index) => ({
       spec,
       index,
@@ -104,6 +115,7 @@ export class Run implements ScheduledRun {
       ending: undefined,
       details: undefined,
       queuedAt: startedAt,
+      dispatchedAt: startedAt,
       startedAt: undefined,
       disarm: undefined,
     }));
@@ -120,6 +132,7 @@ export class Run implements ScheduledRun {
     );
     const ids = specs.map((s) => s.id);
     this.#supervisor = policy.supervision === undefined ? undefined : new Supervisor(policy.supervision, ids, this);
+    this.#lanes = laned ? new Lanes(this, specs, runtime.pool, runtime.scheduler) : undefined;
     this.#env = {
       pool: runtime.pool,
       runId: this.id,
@@ -132,21 +145,31 @@ export class Run implements ScheduledRun {
   }
 
   /**
-   * Whether single streams may have to be stopped (a run signal or timeout, supervision, an
-   * iterator that can be left early, a stream timeout). Only then does each task carry an
-   * AbortSignal: Piscina's abortable path costs ~7 us per task. Without it, cancellation is
-   * cooperative, and the coordinator's close() terminates the threads.
+   * Whether running streams can be terminated: a laned run's lanes always can; an unlaned run's
+   * tasks carry an AbortSignal only when streams may have to be stopped (a run signal or
+   * timeout, supervision, an iterator that can be left early, a stream timeout), since
+   * Piscina's abortable path costs ~7 us per task. Without it, cancellation is cooperative, and
+   * the coordinator's close() terminates the threads.
    */
   get abortable(): boolean {
+    return this.#lanes !== undefined || this.#stoppable;
+  }
+
+  get #stoppable(): boolean {
     const p = this.#policy;
-    return p.signal !== undefined || p.timeoutMs !== undefined || p.supervision !== undefined || p.sink !== undefined || this.#streams.some((s) => s.spec.timeoutMs !== undefined);
+    return p.signal !== undefined || p.timeoutMs !== undefined || p.sink !== undefined || stopsOneByOne(this.#streams.map((s) => s.spec), p);
   }
 
   /** Queues every stream and starts the run's clocks; resolves `done` when all settled. */
   start(): Promise<StreamResult[]> {
     const { signal, timeoutMs } = this.#policy;
-    const abortable = this.abortable;
-    for (const s of this.#streams) this.#dispatch(s, abortable);
+    if (this.#lanes === undefined) {
+      const stoppable = this.#stoppable;
+      for (const s of this.#streams) this.#dispatch(s, stoppable);
+    } else {
+      for (const s of this.#streams) this.#records.update(s.spec.id, { state: 'queued', attempt: 1 });
+      this.#lanes.start();
+    }
     this.#convergence.onStart({ memory: this.memory, ids: this.#streams.map((s) => s.spec.id), running: () => this.#running() });
     if (timeoutMs !== undefined) this.#runTimer = setTimeout(() => this.#expireRun(timeoutMs), timeoutMs);
     if (signal !== undefined) {
@@ -166,6 +189,40 @@ export class Run implements ScheduledRun {
   /** Serves a stream attempt's services channel (it asked through the pool). */
   serve(request: ServicesRequest): void {
     serve(request, (address) => this.#servicesFor(address), this.#ports);
+  }
+
+  finishLaned(index: number, outcome: StreamOutcome): void {
+    const s = this.#streams[index];
+    if (s !== undefined) this.#finish(s, 1, outcome);
+  }
+
+  isSettled(index: number): boolean {
+    return this.#streams[index]?.settled ?? true;
+  }
+
+  idOf(index: number): string {
+    return this.#streams[index]?.spec.id ?? `#${index}`;
+  }
+
+  unlane(indices: readonly number[]): void {
+    for (const index of indices) {
+      const s = this.#streams[index]!;
+      if (!s.settled) this.#dispatch(s, this.#stoppable);
+    }
+  }
+
+  /** Streams started and not settled, and streams waiting to start. */
+  census(): { running: number; queued: number } {
+    let running = 0;
+    let queued = 0;
+    const claimed = this.#lanes?.claimed ?? 0;
+    for (const s of this.#streams) {
+      if (s.settled) continue;
+      const started = s.job === undefined ? s.index < claimed : this.#runtime.scheduler.isStarted(s.job);
+      if (started) running++;
+      else queued++;
+    }
+    return { running, queued };
   }
 
   /** A retiring thread's last outcome (it arrives before Piscina fails the task of the exited thread). */
@@ -208,12 +265,13 @@ export class Run implements ScheduledRun {
     return this.#streams.filter((s) => !s.settled && this.memory.get(s.index, STATE) === RUNNING).map((s) => s.index);
   }
 
-  #dispatch(s: Stream, abortable = this.abortable): void {
+  #dispatch(s: Stream, abortable = this.#stoppable): void {
     const { index, attempt } = s;
     s.controller = abortable ? new AbortController() : undefined;
     this.memory.resetSlot(index, attempt, s.ending === undefined ? NOT_CANCELLED : CANCELLED);
     this.#records.update(s.spec.id, { state: 'queued', attempt });
-    const job: Job = { run: this, index, streamId: s.spec.id, start: () => this.#startJob(s, job, attempt) };
+    s.dispatchedAt = now();
+    const job: Job = { run: this, streamId: s.spec.id, waitsOn: () => this.memory.waitsOn(index), start: () => this.#startJob(s, job, attempt) };
     s.job = job;
     this.#runtime.scheduler.submit(job);
   }
@@ -234,9 +292,12 @@ export class Run implements ScheduledRun {
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
-    this.#runtime.tracer?.attempt(s.spec.id, attempt, this.memory.get(s.index, THREAD), attempt === s.attempt ? this.memory.startedAt(s.index) : undefined, outcome);
+    const current = attempt === s.attempt && !s.settled;
+    const calledAt = current ? this.memory.startedAt(s.index) : undefined;
+    this.#runtime.tracer?.attempt(s.spec.id, attempt, this.memory.get(s.index, THREAD), calledAt, outcome);
+    this.#runtime.attemptTimes.record(calledAt === undefined ? undefined : calledAt - s.dispatchedAt, calledAt === undefined ? undefined : now() - calledAt);
     // An attempt replaced by a restart reports into the void.
-    if (s.settled || attempt !== s.attempt) return;
+    if (!current) return;
     s.startedAt ??= this.memory.startedAt(s.index);
     if (s.ending !== undefined) return this.#settle(s, s.ending.status, undefined, s.ending.error);
     if (outcome.ok) return this.#settle(s, 'complete', outcome.value, undefined);
@@ -283,6 +344,7 @@ export class Run implements ScheduledRun {
     clearTimeout(this.#runTimer);
     this.#policy.signal?.removeEventListener('abort', this.#onAbort);
     this.#supervisor?.close();
+    if (this.#lanes !== undefined) this.stats.lanes = this.#lanes.end();
     const results = this.#results as StreamResult[];
     await this.#convergence.onEnd(results);
     checkpoints.releaseAll(this.memory.words);
@@ -323,8 +385,13 @@ export class Run implements ScheduledRun {
   #stop(s: Stream, ending: NonNullable<Stream['ending']>, kind: number, immediately: boolean): void {
     s.ending ??= ending;
     this.memory.set(s.index, CANCEL, kind);
-    if (s.job !== undefined && this.#runtime.scheduler.withdraw(s.job)) {
+    if (this.#withdraw(s)) {
       this.#settle(s, s.ending.status, undefined, s.ending.error);
+      return;
+    }
+    if (s.job === undefined && this.#lanes !== undefined) {
+      // Only whole laned runs are stopped: their lanes' threads end together.
+      this.#lanes.stopAll(immediately ? 0 : this.#policy.cancelGraceMs, ending.error);
       return;
     }
     const controller = s.controller;
@@ -335,6 +402,12 @@ export class Run implements ScheduledRun {
     s.disarm?.();
     const grace = setTimeout(() => controller?.abort(ending.error), this.#policy.cancelGraceMs);
     s.disarm = () => clearTimeout(grace);
+  }
+
+  /** Takes stream `s` back if it has not started; returns whether it had not. */
+  #withdraw(s: Stream): boolean {
+    if (s.job !== undefined) return this.#runtime.scheduler.withdraw(s.job);
+    return this.#lanes?.withdraw(s.index) ?? false;
   }
 
   /** Streams parked at the barrier or a checkpoint must not wait for ones that stopped. */
@@ -355,8 +428,7 @@ export class Run implements ScheduledRun {
     const error = errorInfo(new TimeoutError(`the run ran past its timeoutMs (${timeoutMs} ms); raise options.timeoutMs or give the run less work`));
     for (const s of this.#streams) {
       if (s.settled) continue;
-      const queued = s.job !== undefined && this.#runtime.scheduler.withdraw(s.job);
-      if (queued) this.#settle(s, 'cancelled', undefined, error);
+      if (this.#withdraw(s)) this.#settle(s, 'cancelled', undefined, error);
       else this.#stop(s, { status: 'failed', error }, TIMED_OUT, false);
     }
     this.#unblockAll();
@@ -386,4 +458,9 @@ export class Run implements ScheduledRun {
     this.#records.update(s.spec.id, { state: 'recovered', attempt: s.attempt });
     this.#dispatch(s);
   }
+}
+
+/** Whether single streams of a run may be stopped while the others go on (supervision, a stream timeout). */
+function stopsOneByOne(specs: readonly CheckedSpec[], p: RunPolicy): boolean {
+  return p.supervision !== undefined || specs.some((s) => s.timeoutMs !== undefined);
 }

@@ -19,7 +19,6 @@
 import * as atomics from '../shared/atomics.js';
 import { now } from '../shared/clock.js';
 import { PARK_EVENTS, RUN_BARRIER, type RunMemory } from './layout.js';
-import { WaitTimes } from './metrics.js';
 
 /** How long a suspected deadlock must hold still before it is declared. */
 export const DEADLOCK_GRACE_MS = 100;
@@ -36,11 +35,13 @@ export interface ScheduledRun {
   deadlocked(report: string): void;
 }
 
-/** One stream attempt waiting for, or holding, a thread. */
+/** One stream attempt (or one lane of a run, `lanes.ts`) waiting for, or holding, a thread. */
 export interface Job {
   readonly run: ScheduledRun;
-  readonly index: number;
+  /** The stream it runs now, for deadlock reports. */
   readonly streamId: string;
+  /** What that stream is parked on now (RUN_BARRIER, CHECKPOINT, OTHER), or 0. */
+  waitsOn(): number;
   /** Starts the attempt on the pool (called once, when it gets a thread). */
   start(): void;
 }
@@ -57,9 +58,7 @@ export class Scheduler {
   // FIFO of submitted jobs from #head on; a withdrawn job stays in the array but leaves #queued.
   #queue: Job[] = [];
   #head = 0;
-  readonly #queued = new Map<Job, number>();
-  /** How long started attempts waited in the queue. */
-  readonly waitTimes = new WaitTimes();
+  readonly #queued = new Set<Job>();
   readonly #started = new Set<Job>();
   readonly #watched = new Set<RunMemory>();
   #suspect: { readonly signature: number; readonly since: number } | undefined;
@@ -78,10 +77,15 @@ export class Scheduler {
     return this.#queued.size;
   }
 
+  /** Whether `job` holds a thread now. */
+  isStarted(job: Job): boolean {
+    return this.#started.has(job);
+  }
+
   /** Queues `job`; it starts as soon as a thread may take it. */
   submit(job: Job): void {
     this.#queue.push(job);
-    this.#queued.set(job, performance.now());
+    this.#queued.add(job);
     this.pump();
   }
 
@@ -103,10 +107,7 @@ export class Scheduler {
       // Counting is cheap next to starting a task: at most maxThreads + maxSpareThreads loads.
       if (this.#started.size >= maxThreads && this.#unparked() >= maxThreads) break;
       const job = this.#queue[this.#head++]!;
-      const queuedAt = this.#queued.get(job);
-      if (queuedAt === undefined) continue;
-      this.#queued.delete(job);
-      this.waitTimes.record(performance.now() - queuedAt);
+      if (!this.#queued.delete(job)) continue;
       this.#started.add(job);
       job.start();
     }
@@ -117,7 +118,7 @@ export class Scheduler {
 
   #unparked(): number {
     let unparked = 0;
-    for (const job of this.#started) if (job.run.memory.waitsOn(job.index) === 0) unparked++;
+    for (const job of this.#started) if (job.waitsOn() === 0) unparked++;
     return unparked;
   }
 
@@ -162,7 +163,7 @@ export class Scheduler {
 
   #checkDeadlock(): void {
     const { maxThreads, maxSpareThreads } = this.#limits;
-    const stuck = this.#started.size >= maxThreads + maxSpareThreads && [...this.#started].every((j) => j.run.memory.waitsOn(j.index) === RUN_BARRIER);
+    const stuck = this.#started.size >= maxThreads + maxSpareThreads && [...this.#started].every((j) => j.waitsOn() === RUN_BARRIER);
     if (!stuck || this.#started.size === 0) {
       this.#suspect = undefined;
       return;
@@ -182,7 +183,7 @@ export class Scheduler {
 
   #report(): string {
     const { maxThreads, maxSpareThreads } = this.#limits;
-    const queued = [...this.#queued.keys()];
+    const queued = [...this.#queued];
     return (
       `deadlock: no stream can make progress. Waiting at their run's ctx.barrier: ${names([...this.#started])}; ` +
       `queued with no thread to start on: ${names(queued)}. All ${maxThreads + maxSpareThreads} threads ` +
@@ -193,6 +194,8 @@ export class Scheduler {
 }
 
 function names(jobs: readonly Job[]): string {
-  const ids = jobs.slice(0, NAMED_IDS).map((j) => `${j.streamId} (run ${j.run.id})`);
-  return jobs.length > NAMED_IDS ? `${ids.join(', ')} and ${jobs.length - NAMED_IDS} more` : ids.join(', ');
+  // Queued lanes of one run name the same unclaimed streams: each name once.
+  const all = [...new Set(jobs.map((j) => `${j.streamId} (run ${j.run.id})`))];
+  const ids = all.slice(0, NAMED_IDS);
+  return all.length > NAMED_IDS ? `${ids.join(', ')} and ${all.length - NAMED_IDS} more` : ids.join(', ');
 }

@@ -16,7 +16,8 @@ export interface SharedHandles {
   readonly fileLocks: FileLockManagerHandle;
 }
 import { inspect } from 'node:util';
-import { AbortedError } from '../shared/errors.js';
+import type { MessagePort } from 'node:worker_threads';
+import { AbortedError, StreamError } from '../shared/errors.js';
 import type { StreamErrorInfo } from './types.js';
 
 /** What every thread of a coordinator's pool starts with. */
@@ -46,6 +47,36 @@ export interface StreamTask {
   readonly parkBeatMs: number | undefined;
   /** End the thread once it has run this many attempts (`maxStreamsPerThread`). */
   readonly retireAfter: number | undefined;
+}
+
+/** One stream of a laned run, as its lanes receive it: a {@link StreamTask} less what every stream of the run shares. */
+export interface LaneSpec {
+  readonly id: string;
+  /** Index into {@link LaneTask.modules}. */
+  readonly module: number;
+  readonly exportName: string | undefined;
+  readonly input: unknown;
+  readonly durationMs: number;
+}
+
+/** A lane of a run, as sent to a Piscina worker: it runs the run's streams it claims, one after another (`lanes.ts`). */
+export interface LaneTask {
+  readonly lane: number;
+  /** Where the lane posts each {@link LaneMessage}. */
+  readonly port: MessagePort;
+  readonly run: RunHandles;
+  readonly runId: number;
+  /** The stream modules the specs name, each once (undefined: the built-in simulate stream). */
+  readonly modules: readonly (string | undefined)[];
+  readonly specs: readonly LaneSpec[];
+}
+
+/** A stream's outcome, as its lane posts it; `index` -1 (and no outcome) ends the lane's messages. */
+export type LaneMessage = { readonly index: number; readonly outcome: StreamOutcome } | { readonly index: -1 };
+
+/** Whether a task sent to a worker is a lane. */
+export function isLaneTask(task: StreamTask | LaneTask): task is LaneTask {
+  return 'specs' in task;
 }
 
 /** How an attempt ended, as the worker reports it. */
@@ -95,6 +126,13 @@ function ownData(error: Error): Record<string, unknown> | undefined {
     (found ??= {})[key] = value;
   }
   return found;
+}
+
+/** Why a stream's outcome could not travel back from its worker. */
+export function unsendableError(id: string): StreamError {
+  return new StreamError(
+    `stream ${id} returned (or threw) a value that cannot be sent back from its worker thread; return structured-cloneable data (plain objects, arrays, typed arrays, Maps, ...), not functions, symbols or class instances with methods`,
+  );
 }
 
 /** A result's error as an Error on this thread, for callers that want one thrown (`coordinator.run`). */

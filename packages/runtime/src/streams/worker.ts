@@ -1,29 +1,25 @@
 /**
- * The Piscina worker entry: runs one attempt of one stream. It marks the slot RUNNING with
- * its thread id, builds the context, loads the stream function, stamps STARTED and calls it,
- * and reports the outcome as data (errors keep their name, message, stack and code). Locks the
- * stream still holds when it returns are marked owner-died, as if its thread had died: the
- * stream is over.
+ * The Piscina worker entry. A task is either one attempt of one stream (`worker-attempt.ts`),
+ * whose outcome is the task's result, or a lane of a run (`lane-worker.ts`), which runs the
+ * run's streams it claims one after another and posts each outcome as the stream settles.
  */
-import { threadId, workerData, type TransferListItem } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import { startTracing, stopTracing } from '../shared/trace.js';
-import { setParkObserver } from '../shared/wait.js';
-import { beginLockScope, endLockScope } from '../sync/robust.js';
-import { createContext, type WorkerContext } from './context.js';
-import { RUNNING, RunMemory, STARTED, STATE, THREAD } from './layout.js';
-import { loadStreamFunction } from './loader.js';
-import { StreamParkObserver } from './park-observer.js';
-import { ServicesConnection } from './services.js';
-import { simulate } from './simulate.js';
+import { runLane } from './lane-worker.js';
 import { retire } from './retire.js';
+import { isLaneTask, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
 import { movedOutcome } from './transfer.js';
-import { errorInfo, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
+import { runAttempt } from './worker-attempt.js';
 
 /** Attempts this thread has run (for `maxStreamsPerThread`). */
 let attemptsHere = 0;
 
-/** Runs one stream attempt; never throws (the outcome says how it went). */
-export default async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
+/** Runs the task; never throws (an outcome says how each attempt went). */
+export default function runTask(task: StreamTask | LaneTask): Promise<StreamOutcome | number> {
+  return isLaneTask(task) ? runLane(task) : runStreamTask(task);
+}
+
+async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
   if (task.trace) startTracing(threadId);
   const { outcome, transfer } = await runAttempt(task);
   const reported = task.trace ? { ...outcome, trace: stopTracing() } : outcome;
@@ -32,53 +28,4 @@ export default async function runStreamTask(task: StreamTask): Promise<StreamOut
   }
   // What the stream marked with ctx.transfer() is moved back, not copied.
   return transfer === undefined ? reported : movedOutcome(reported, transfer);
-}
-
-async function runAttempt(task: StreamTask): Promise<{ outcome: StreamOutcome; transfer?: readonly TransferListItem[] }> {
-  beginLockScope();
-  const memory = RunMemory.from(task.run);
-  memory.set(task.index, THREAD, threadId);
-  memory.set(task.index, STATE, RUNNING);
-  const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
-  let ctx: WorkerContext | undefined;
-  let observer: StreamParkObserver | undefined;
-  try {
-    ctx = createContext({
-      id: task.id,
-      index: task.index,
-      attempt: task.attempt,
-      resume: task.resume,
-      memory,
-      shared: (workerData as StreamWorkerData).shared,
-      directory: task.directory,
-      services: {
-        recordDetails: (details) => void services.remote.recordDetails(details),
-        // A plain object over the remote one: the services channel opens on the first call only.
-        processLocks: {
-          acquire: (path, holder, timeoutMs) => services.remote.processLocks.acquire(path, holder, timeoutMs),
-          release: (path, holder) => services.remote.processLocks.release(path, holder),
-        },
-      },
-    });
-    const fn = task.task === undefined ? undefined : await loadStreamFunction(task.task, task.exportName);
-    // Running time (timeouts, heartbeat supervision) counts from here: module loading is not the stream's.
-    memory.stamp(task.index, STARTED);
-    ctx.heartbeat();
-    observer = new StreamParkObserver(memory, task.index, ctx, task.parkBeatMs !== undefined);
-    setParkObserver(observer, task.parkBeatMs);
-    const value = fn === undefined ? simulate(task.durationMs, ctx) : await fn(task.input, ctx);
-    const marked = ctx.transferred;
-    const moved = marked !== undefined && marked.value === value ? marked.list : undefined;
-    return { outcome: { ok: true, value }, ...(moved === undefined ? {} : { transfer: moved }) };
-  } catch (error) {
-    return { outcome: { ok: false, error: errorInfo(error) } };
-  } finally {
-    setParkObserver(undefined);
-    observer?.close();
-    // The stream is over: what it still holds goes back, as if its thread had ended.
-    const releasing = ctx?.releaseFileLocks();
-    if (releasing !== undefined) await releasing.catch(() => {});
-    endLockScope(threadId);
-    services.close();
-  }
 }

@@ -1,0 +1,64 @@
+/**
+ * A lane, inside a worker: claims the run's streams one at a time from the run's shared claim
+ * counter (so a stream that parks holds no batch-mate: the unclaimed ones go to the other
+ * lanes), runs each as one attempt, and posts its outcome on the lane's port as soon as it
+ * settles. The port closes when the lane is done, or with its thread if the thread dies; Node
+ * delivers every message posted before that, so the coordinator knows, once the port has
+ * closed, that every outcome the lane posted has arrived.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { RunMemory } from './layout.js';
+import { errorInfo, unsendableError, type LaneMessage, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
+import { runAttempt } from './worker-attempt.js';
+
+/** Runs the streams this lane claims until none is left; resolves with how many it ran. */
+export async function runLane(task: LaneTask): Promise<number> {
+  const memory = RunMemory.from(task.run);
+  let ran = 0;
+  try {
+    // Nothing awaits between posting an outcome and recording the next claim, so an error a
+    // stream's leftover callbacks throw later always ends the thread while CURRENT names a
+    // stream that is still running.
+    for (let index = memory.claim(); index >= 0; index = memory.claim()) {
+      memory.setCurrent(task.lane, index);
+      const { outcome, transfer } = await runAttempt(streamTask(task, index), memory);
+      post(task, index, outcome, transfer);
+      memory.setCurrent(task.lane, -1);
+      ran++;
+    }
+  } finally {
+    task.port.postMessage({ index: -1 } satisfies LaneMessage);
+    task.port.close();
+  }
+  return ran;
+}
+
+function streamTask(lane: LaneTask, index: number): StreamTask {
+  const spec = lane.specs[index]!;
+  return {
+    run: lane.run,
+    index,
+    id: spec.id,
+    attempt: 1,
+    task: lane.modules[spec.module],
+    exportName: spec.exportName,
+    input: spec.input,
+    durationMs: spec.durationMs,
+    resume: undefined,
+    runId: lane.runId,
+    directory: undefined,
+    trace: false,
+    parkBeatMs: undefined,
+    retireAfter: undefined,
+  };
+}
+
+/** Posts stream `index`'s outcome, moving what `ctx.transfer()` marked; an outcome that cannot be cloned becomes its error. */
+function post(lane: LaneTask, index: number, outcome: StreamOutcome, transfer: readonly TransferListItem[] | undefined): void {
+  try {
+    lane.port.postMessage({ index, outcome } satisfies LaneMessage, transfer === undefined ? [] : [...transfer]);
+  } catch {
+    const failed: StreamOutcome = { ok: false, error: errorInfo(unsendableError(lane.specs[index]!.id)) };
+    lane.port.postMessage({ index, outcome: failed } satisfies LaneMessage);
+  }
+}
