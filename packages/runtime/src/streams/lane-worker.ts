@@ -2,11 +2,14 @@
  * A lane, inside a worker: claims the run's streams one at a time from the run's shared claim
  * counter (so a stream that parks holds no batch-mate: the unclaimed ones go to the other
  * lanes), runs each as one attempt, and posts its outcome on the lane's port as soon as it
- * settles. The port closes when the lane is done, or with its thread if the thread dies; Node
- * delivers every message posted before that, so the coordinator knows, once the port has
- * closed, that every outcome the lane posted has arrived.
+ * settles. A last message says the lane is done; if the thread dies first, the port closes
+ * with it. Either way every outcome the lane posted has arrived once the coordinator hears
+ * that (one port delivers in order, and Node delivers a dead thread's messages before the
+ * port's 'close'). The lane's own `port.close()` is no such signal: it completes only when
+ * the thread's event loop turns (`shared/ports.ts`).
  */
 import type { TransferListItem } from 'node:worker_threads';
+import { letClosedPortsGo } from '../shared/ports.js';
 import { RunMemory } from './layout.js';
 import { errorInfo, unsendableError, type LaneMessage, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
 import { runAttempt } from './worker-attempt.js';
@@ -14,6 +17,8 @@ import { runAttempt } from './worker-attempt.js';
 /** Runs the streams this lane claims until none is left; resolves with how many it ran. */
 export async function runLane(task: LaneTask): Promise<number> {
   const memory = RunMemory.from(task.run);
+  // The coordinator marked the lane unstarted: from here on, its port is this thread's.
+  memory.setCurrent(task.lane, -1);
   let ran = 0;
   try {
     // Nothing awaits between posting an outcome and recording the next claim, so an error a
@@ -30,6 +35,7 @@ export async function runLane(task: LaneTask): Promise<number> {
     task.port.postMessage({ index: -1 } satisfies LaneMessage);
     task.port.close();
   }
+  await letClosedPortsGo();
   return ran;
 }
 

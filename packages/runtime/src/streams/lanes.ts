@@ -8,7 +8,7 @@
  * and the scheduler starts another lane when a lane's stream parks (compensation), exactly as
  * it starts another stream in an unlaned run.
  *
- * Which runs are laned (`Run`, {@link laneable}): those whose streams are never stopped one
+ * Which runs are laned ({@link laneCount}): those whose streams are never stopped one
  * by one while the others go on (no supervision, no stream timeout), move nothing, are not
  * traced, isolated or recycled, and have more streams than threads with inputs small enough
  * to copy once per lane. Every other run sends one task per attempt. A laned run is stopped
@@ -30,6 +30,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { StreamError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
+import type { RunPolicy, RunRuntime } from './run-settings.js';
+import { stopsOneByOne } from './run-stream.js';
 import type { Job, Scheduler, ScheduledRun } from './scheduler.js';
 import { errorInfo, type LaneMessage, type LaneSpec, type LaneTask, type StreamOutcome } from './task.js';
 import type { CheckedSpec } from './validate.js';
@@ -46,22 +48,40 @@ export interface LanedRun extends ScheduledRun {
   idOf(index: number): string;
 }
 
-/** Inputs at most this big (estimated) in all are copied to every lane; a heavier run sends one task per stream. */
-const LANED_INPUT_BYTES = 1 << 20;
+/** A lane's CURRENT before its task runs in a thread. */
+const UNSTARTED = -2;
 
-/** Whether a run of `specs` on `maxThreads` threads may be laned, given that nothing stops its streams one by one. */
-export function laneable(specs: readonly CheckedSpec[], maxThreads: number): boolean {
+/**
+ * Every lane gets a copy of every input, so a run is laned only when its inputs are light: each
+ * at most this big (estimated; a bigger one is worth a task of its own, or a transfer) ...
+ */
+const MAX_LANED_INPUT_BYTES = 64 << 10;
+/** ... and all of them at most this big together. */
+const MAX_LANED_RUN_BYTES = 32 << 20;
+
+/** How many lanes a run of `specs` gets: 0 when each attempt must be a task of its own. */
+export function laneCount(specs: readonly CheckedSpec[], policy: RunPolicy, runtime: RunRuntime): number {
+  if (stopsOneByOne(specs, policy) || runtime.tracer !== undefined || runtime.retireAfter !== undefined || runtime.isolated) return 0;
+  if (!laneable(specs, runtime.maxThreads)) return 0;
+  // One lane more than can run: a lane still queued is how the scheduler sees unclaimed
+  // streams (compensation, deadlock reports).
+  return Math.min(specs.length, runtime.maxLanes + 1);
+}
+
+/** Whether `specs` are worth laning on `maxThreads` threads and light enough to copy to every lane. */
+function laneable(specs: readonly CheckedSpec[], maxThreads: number): boolean {
   if (specs.length <= maxThreads) return false;
-  let budget = LANED_INPUT_BYTES;
+  let budget = MAX_LANED_RUN_BYTES;
   for (const spec of specs) {
-    if (spec.transfer.length > 0 || spec.timeoutMs !== undefined) return false;
-    budget -= estimatedBytes(spec.input, 64) + spec.id.length;
-    if (budget < 0) return false;
+    if (spec.transfer.length > 0) return false;
+    const bytes = estimatedBytes(spec.input, 64);
+    budget -= bytes;
+    if (bytes > MAX_LANED_INPUT_BYTES || budget < 0) return false;
   }
   return true;
 }
 
-/** A rough size of `value` as structured clone copies it; anything too deep or wide counts as too big. */
+/** A rough size of `value` as structured clone copies it; anything too deep or too wide to size cheaply is infinite. */
 function estimatedBytes(value: unknown, nodes: number): number {
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return 8;
   if (typeof value === 'string') return value.length * 2;
@@ -69,9 +89,9 @@ function estimatedBytes(value: unknown, nodes: number): number {
   if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer ? 16 : value.byteLength;
   if (value instanceof ArrayBuffer) return value.byteLength;
   if (value instanceof SharedArrayBuffer) return 16;
-  if (typeof value !== 'object' || nodes <= 0) return LANED_INPUT_BYTES;
+  if (typeof value !== 'object' || nodes <= 0) return Number.POSITIVE_INFINITY;
   const entries = Array.isArray(value) ? value : Object.values(value);
-  if (entries.length > nodes) return LANED_INPUT_BYTES;
+  if (entries.length > nodes) return Number.POSITIVE_INFINITY;
   let bytes = 16;
   for (const entry of entries) bytes += estimatedBytes(entry, Math.floor(nodes / entries.length) - 1) + 8;
   return bytes;
@@ -208,6 +228,8 @@ export class Lanes {
       this.#sweep();
     };
     const { port, drain } = outcomePort((index, outcome) => this.#run.finishLaned(index, outcome), over);
+    // Until the lane runs in a thread: a task that never reaches one leaves its port here.
+    this.#memory.setCurrent(lane, UNSTARTED);
     const terminator = new AbortController();
     this.#terminators.add(terminator);
     const task: LaneTask = { ...this.#task, lane, port };
@@ -219,8 +241,9 @@ export class Lanes {
       (error: unknown) => {
         this.#scheduler.finished(job);
         failure = { error };
-        // A task that never reached a thread leaves its port here: the lane is drained already.
-        if (isCloneError(error)) drain();
+        // A task that never reached a thread (an input that cannot be cloned, a lane aborted
+        // while Piscina still queued it) leaves its port here: nothing will come through it.
+        if (this.#memory.current(lane) === UNSTARTED) drain();
         over();
       },
     );

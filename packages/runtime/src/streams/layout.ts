@@ -19,7 +19,7 @@
  * | slot.WAITS_ON     | worker      | what its latest park waits on: RUN_BARRIER, CHECKPOINT or OTHER |
  *
  * After the slots, a laned run (`lanes.ts`) has one word per lane: index + 1 of the stream
- * the lane runs now (0: between streams).
+ * the lane runs now (0: between streams; -1: its task has not reached a thread yet).
  *
  * A dead worker leaves PARKED and WAITS_ON as they were: the coordinator reads them only for
  * attempts it believes alive and resets the slot before the next attempt.
@@ -148,12 +148,12 @@ export class RunMemory {
     return Math.min(atomics.exchange(this.words, CLAIMS, CLOSED), this.handles.streams);
   }
 
-  /** The stream lane `lane` runs now, or -1 between streams. */
+  /** The stream lane `lane` runs now, or -1 between streams (-2 before its task reached a thread). */
   current(lane: number): number {
     return atomics.load(this.words, this.#laneWord(lane)) - 1;
   }
 
-  /** Records the stream lane `lane` runs now (-1: none; worker side). */
+  /** Records the stream lane `lane` runs now (-1: none; -2: not started, set by the coordinator). */
   setCurrent(lane: number, index: number): void {
     atomics.store(this.words, this.#laneWord(lane), index + 1);
   }

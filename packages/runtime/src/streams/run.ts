@@ -1,8 +1,9 @@
 /**
- * One run of streams: queues every stream with the coordinator's scheduler, settles each
- * exactly once, and ends when all have settled. Supervision (`supervisor.ts`), starting an
- * attempt (`attempt.ts`), running-time budgets (`time-budget.ts`), serving the services
- * channel (`services.ts`) and convergence (`convergence/`) are its collaborators.
+ * One run of streams: queues every stream with the coordinator's scheduler (one task per
+ * attempt, or a few lanes that claim the streams, `lanes.ts`), settles each exactly once, and
+ * ends when all have settled. Supervision (`supervisor.ts`), starting an attempt
+ * (`attempt.ts`), running-time budgets (`time-budget.ts`), serving the services channel
+ * (`services.ts`) and convergence (`convergence/`) are its collaborators.
  *
  * Failure model: a stream that throws fails alone; a failed or cancelled stream breaks the
  * run's barrier (waiters get BrokenBarrierError instead of hanging); a stream that completes
@@ -15,11 +16,13 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { now } from '../shared/clock.js';
-import { AbortedError, CallbackError, DeadlockError, StreamError, TimeoutError } from '../shared/errors.js';
+import { AbortedError, DeadlockError, StreamError, TimeoutError } from '../shared/errors.js';
 import type { GuardianDecision } from '../protocols/heartbeat.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { startAttempt, type AttemptEnv } from './attempt.js';
-import { Lanes, laneable, type LanedRun } from './lanes.js';
+import { Lanes, laneCount, type LanedRun } from './lanes.js';
+import { newStream, stopsOneByOne, type Stream } from './run-stream.js';
+import { GuardedCallback } from './convergence/callback.js';
 import { createConvergence, type Convergence } from './convergence/index.js';
 import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
 import type { RunRecords } from './registry.js';
@@ -31,24 +34,6 @@ import { errorInfo, reasonInfo, type StreamOutcome } from './task.js';
 import { armTimeBudget } from './time-budget.js';
 import type { StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
-
-interface Stream {
-  readonly spec: CheckedSpec;
-  readonly index: number;
-  attempt: number;
-  job: Job | undefined;
-  controller: AbortController | undefined;
-  settled: boolean;
-  /** How it ends once its attempt stops, when it was cancelled or timed out. */
-  ending: { readonly status: Exclude<StreamStatus, 'complete'>; readonly error: StreamErrorInfo } | undefined;
-  details: unknown;
-  readonly queuedAt: number;
-  /** When its current attempt was queued. */
-  dispatchedAt: number;
-  startedAt: number | undefined;
-  /** Clears the attempt's running-time budget and its termination grace. */
-  disarm: (() => void) | undefined;
-}
 
 /** Run-wide figures of a finished run (`coordinator.lastRunStats`). */
 export interface RunStats {
@@ -70,7 +55,7 @@ export class Run implements ScheduledRun, LanedRun {
   readonly #runtime: RunRuntime;
   readonly #policy: RunPolicy;
   readonly #convergence: Convergence;
-  readonly #callback: RunConvergence['callback'];
+  readonly #callback: GuardedCallback;
   readonly #streams: Stream[];
   readonly #results: (StreamResult | undefined)[];
   readonly #records: RunRecords;
@@ -84,7 +69,6 @@ export class Run implements ScheduledRun, LanedRun {
   #pending: number;
   #runTimer: NodeJS.Timeout | undefined;
   #deadlock: StreamErrorInfo | undefined;
-  #callbackError: CallbackError | undefined;
   /** Last outcomes of retiring threads, by `index:attempt`, until their attempt's pool call ends. */
   readonly #lastWords = new Map<string, StreamOutcome>();
   #resolve!: (results: StreamResult[]) => void;
@@ -93,32 +77,19 @@ export class Run implements ScheduledRun, LanedRun {
   constructor(specs: readonly CheckedSpec[], runtime: RunRuntime, convergence: RunConvergence, policy: RunPolicy) {
     this.#runtime = runtime;
     this.#policy = policy;
-    this.#callback = convergence.callback;
+    this.#callback = new GuardedCallback(convergence.callback, {
+      pending: (work) => this.#pendingWork.push(work),
+      failed: (error) => this.cancel(error),
+    });
     this.#convergence = createConvergence(convergence.type, {
       intervalMs: convergence.intervalMs,
-      emit: (event) => this.#deliver(event),
+      emit: (event) => this.#callback.deliver(event),
       tracer: runtime.tracer,
     });
     const startedAt = now();
-    const laned = !stopsOneByOne(specs, policy) && runtime.tracer === undefined && runtime.retireAfter === undefined && !runtime.isolated && laneable(specs, runtime.maxThreads);
-    // One lane more than can run when the streams outnumber the threads: a lane still queued is
-    // how the scheduler sees unclaimed streams (compensation, deadlock reports).
-    const lanes = laned ? Math.min(specs.length, runtime.maxLanes + 1) : 0;
+    const lanes = laneCount(specs, policy, runtime);
     this.memory = RunMemory.create(specs.length, startedAt, this.#convergence.checkpointIntervalMs, lanes);
-    this.#streams = specs.map((spec, index) => ({
-      spec,
-      index,
-      attempt: 1,
-      job: undefined,
-      controller: undefined,
-      settled: false,
-      ending: undefined,
-      details: undefined,
-      queuedAt: startedAt,
-      dispatchedAt: startedAt,
-      startedAt: undefined,
-      disarm: undefined,
-    }));
+    this.#streams = specs.map((spec, index) => newStream(spec, index, startedAt));
     this.#results = specs.map(() => undefined);
     this.#pending = specs.length;
     this.done = new Promise((resolve, reject) => {
@@ -132,7 +103,7 @@ export class Run implements ScheduledRun, LanedRun {
     );
     const ids = specs.map((s) => s.id);
     this.#supervisor = policy.supervision === undefined ? undefined : new Supervisor(policy.supervision, ids, this);
-    this.#lanes = laned ? new Lanes(this, specs, runtime.pool, runtime.scheduler) : undefined;
+    this.#lanes = lanes > 0 ? new Lanes(this, specs, runtime.pool, runtime.scheduler) : undefined;
     this.#env = {
       pool: runtime.pool,
       runId: this.id,
@@ -352,30 +323,9 @@ export class Run implements ScheduledRun, LanedRun {
     while (this.#pendingWork.length > 0) await Promise.all(this.#pendingWork.splice(0));
     for (const port of this.#ports) port.close();
     this.#records.finish();
-    if (this.#callbackError !== undefined) this.#reject(this.#callbackError);
+    const failed = this.#callback.error;
+    if (failed !== undefined) this.#reject(failed);
     else this.#resolve(results);
-  }
-
-  /** Hands an event to the convergence callback; a throw or rejection fails the run. */
-  #deliver(event: unknown): void {
-    const callback = this.#callback as ((event: unknown) => unknown) | undefined;
-    if (callback === undefined || this.#callbackError !== undefined) return;
-    try {
-      const returned = callback(event);
-      if (returned instanceof Promise) this.#pendingWork.push(returned.catch((error: unknown) => this.#callbackFailed(error)));
-    } catch (error) {
-      this.#callbackFailed(error);
-    }
-  }
-
-  #callbackFailed(error: unknown): void {
-    if (this.#callbackError !== undefined) return;
-    const message = error instanceof Error ? error.message : String(error);
-    this.#callbackError = new CallbackError(
-      `the convergence callback failed (${message}); the run's other streams were cancelled. Catch errors inside the callback to keep a run going`,
-      { cause: error },
-    );
-    this.cancel(this.#callbackError);
   }
 
   /**
@@ -458,9 +408,4 @@ export class Run implements ScheduledRun, LanedRun {
     this.#records.update(s.spec.id, { state: 'recovered', attempt: s.attempt });
     this.#dispatch(s);
   }
-}
-
-/** Whether single streams of a run may be stopped while the others go on (supervision, a stream timeout). */
-function stopsOneByOne(specs: readonly CheckedSpec[], p: RunPolicy): boolean {
-  return p.supervision !== undefined || specs.some((s) => s.timeoutMs !== undefined);
 }

@@ -98,8 +98,9 @@ export class ServicesConnection {
     return this.#remote;
   }
 
-  /** Closes the channel if it was opened. */
-  close(): void {
+  /** Closes the channel if it was opened; returns whether it was. */
+  close(): boolean {
     this.#port?.close();
+    return this.#port !== undefined;
   }
 }

@@ -5,6 +5,7 @@
  * holds when it returns are marked owner-died, as if its thread had died: the stream is over.
  */
 import { threadId, workerData, type TransferListItem } from 'node:worker_threads';
+import { letClosedPortsGo } from '../shared/ports.js';
 import { setParkObserver } from '../shared/wait.js';
 import { beginLockScope, endLockScope } from '../sync/robust.js';
 import { createContext, type WorkerContext } from './context.js';
@@ -66,6 +67,6 @@ export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.
     const releasing = ctx?.releaseFileLocks();
     if (releasing !== undefined) await releasing.catch(() => {});
     endLockScope(threadId);
-    services.close();
+    if (services.close()) await letClosedPortsGo();
   }
 }
