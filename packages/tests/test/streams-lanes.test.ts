@@ -38,6 +38,10 @@ describe('lanes', () => {
     // A run whose streams may be stopped one by one (here: a stream timeout) sends one task per stream.
     await coordinator.executeParallel(echoes(20).map((spec) => ({ ...spec, timeoutMs: 10_000 })));
     expect(coordinator.lastRunStats.lanes).toBe(0);
+    // So does a run with heavy inputs: every lane would get a copy of each.
+    const heavy = await coordinator.executeParallel(echoes(6).map((spec) => ({ ...spec, input: new Uint8Array(100_000) })));
+    expect(heavy.every((r) => r.status === 'complete')).toBe(true);
+    expect(coordinator.lastRunStats.lanes).toBe(0);
   });
 
   it("a stream's result arrives while its lane is still blocked in the next stream", async () => {

@@ -56,22 +56,24 @@ const UNSTARTED = -2;
  * at most this big (estimated; a bigger one is worth a task of its own, or a transfer) ...
  */
 const MAX_LANED_INPUT_BYTES = 64 << 10;
-/** ... and all of them at most this big together. */
+/** ... all of them at most this big together ... */
 const MAX_LANED_RUN_BYTES = 32 << 20;
+/** ... and at most this much copied if every lane starts (spare lanes start while others park). */
+const MAX_LANED_COPY_BYTES = 256 << 20;
 
 /** How many lanes a run of `specs` gets: 0 when each attempt must be a task of its own. */
 export function laneCount(specs: readonly CheckedSpec[], policy: RunPolicy, runtime: RunRuntime): number {
   if (stopsOneByOne(specs, policy) || runtime.tracer !== undefined || runtime.retireAfter !== undefined || runtime.isolated) return 0;
-  if (!laneable(specs, runtime.maxThreads)) return 0;
   // One lane more than can run: a lane still queued is how the scheduler sees unclaimed
   // streams (compensation, deadlock reports).
-  return Math.min(specs.length, runtime.maxLanes + 1);
+  const lanes = Math.min(specs.length, runtime.maxLanes + 1);
+  return laneable(specs, runtime.maxThreads, lanes) ? lanes : 0;
 }
 
-/** Whether `specs` are worth laning on `maxThreads` threads and light enough to copy to every lane. */
-function laneable(specs: readonly CheckedSpec[], maxThreads: number): boolean {
+/** Whether `specs` are worth laning on `maxThreads` threads and light enough to copy to each of `lanes` lanes. */
+function laneable(specs: readonly CheckedSpec[], maxThreads: number, lanes: number): boolean {
   if (specs.length <= maxThreads) return false;
-  let budget = MAX_LANED_RUN_BYTES;
+  let budget = Math.min(MAX_LANED_RUN_BYTES, MAX_LANED_COPY_BYTES / lanes);
   for (const spec of specs) {
     if (spec.transfer.length > 0) return false;
     const bytes = estimatedBytes(spec.input, 64);
