@@ -1,4 +1,4 @@
-/** A stream as its run tracks it across attempts, and what the run's policy says of stopping streams. */
+/** A stream as its run tracks it across attempts, what the run's policy says of stopping streams, and a run's head count. */
 import type { Job } from './scheduler.js';
 import type { RunPolicy } from './run-settings.js';
 import type { StreamErrorInfo, StreamStatus } from './types.js';
@@ -45,4 +45,23 @@ export function newStream(spec: CheckedSpec, index: number, at: number): Stream 
 /** Whether single streams of a run may be stopped while the others go on (supervision, a stream timeout). */
 export function stopsOneByOne(specs: readonly CheckedSpec[], p: RunPolicy): boolean {
   return p.supervision !== undefined || specs.some((s) => s.timeoutMs !== undefined);
+}
+
+/** How many of a run's unsettled streams have started, and how many wait to. */
+export interface Census {
+  readonly running: number;
+  readonly queued: number;
+}
+
+/** Counts `streams`: a laned one has started once claimed (index below `claimed`), any other when its job holds a thread. */
+export function census(streams: readonly Stream[], claimed: number, isStarted: (job: Job) => boolean): Census {
+  let running = 0;
+  let queued = 0;
+  for (const s of streams) {
+    if (s.settled) continue;
+    const started = s.job === undefined ? s.index < claimed : isStarted(s.job);
+    if (started) running++;
+    else queued++;
+  }
+  return { running, queued };
 }

@@ -21,7 +21,7 @@ import type { GuardianDecision } from '../protocols/heartbeat.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { startAttempt, type AttemptEnv } from './attempt.js';
 import { Lanes, laneCount, type LanedRun } from './lanes.js';
-import { newStream, stopsOneByOne, type Stream } from './run-stream.js';
+import { census, newStream, stopsOneByOne, type Census, type Stream } from './run-stream.js';
 import { GuardedCallback } from './convergence/callback.js';
 import { createConvergence, type Convergence } from './convergence/index.js';
 import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
@@ -176,24 +176,12 @@ export class Run implements ScheduledRun, LanedRun {
   }
 
   unlane(indices: readonly number[]): void {
-    for (const index of indices) {
-      const s = this.#streams[index]!;
-      if (!s.settled) this.#dispatch(s, this.#stoppable);
-    }
+    for (const s of indices.map((index) => this.#streams[index]!)) if (!s.settled) this.#dispatch(s, this.#stoppable);
   }
 
   /** Streams started and not settled, and streams waiting to start. */
-  census(): { running: number; queued: number } {
-    let running = 0;
-    let queued = 0;
-    const claimed = this.#lanes?.claimed ?? 0;
-    for (const s of this.#streams) {
-      if (s.settled) continue;
-      const started = s.job === undefined ? s.index < claimed : this.#runtime.scheduler.isStarted(s.job);
-      if (started) running++;
-      else queued++;
-    }
-    return { running, queued };
+  census(): Census {
+    return census(this.#streams, this.#lanes?.claimed ?? 0, (job) => this.#runtime.scheduler.isStarted(job));
   }
 
   /** A retiring thread's last outcome (it arrives before Piscina fails the task of the exited thread). */
