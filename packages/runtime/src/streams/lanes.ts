@@ -20,11 +20,11 @@
  * Each lane posts its outcomes on a port of its own, then a last message when it is done; if
  * its thread dies first the port closes with it, after every message posted before (Node
  * delivers a dead thread's messages). A lane is over when its task has settled and its port
- * is drained (the last message, or the close): then every outcome it posted has arrived. A lane whose task failed (its thread died) fails the
- * stream its CURRENT word names, if that one has not settled. When every lane is over,
- * unclaimed streams get a new lane, and a claimed stream that never settled (its thread died
- * between claiming it and recording the claim) fails. The open ports also keep the process
- * alive while outcomes are on their way.
+ * is drained (the last message, or the close): then every outcome it posted has arrived. A
+ * lane whose task failed (its thread died) fails the stream its CURRENT word names, if that
+ * one has not settled. When every lane is over, unclaimed streams get a new lane, and a
+ * claimed stream that never settled (its thread died between claiming it and recording the
+ * claim) fails. The open ports also keep the process alive while outcomes are on their way.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
@@ -92,7 +92,8 @@ function estimatedBytes(value: unknown, nodes: number): number {
   if (value instanceof ArrayBuffer) return value.byteLength;
   if (value instanceof SharedArrayBuffer) return 16;
   if (typeof value !== 'object' || nodes <= 0) return Number.POSITIVE_INFINITY;
-  const entries = Array.isArray(value) ? value : Object.values(value);
+  if ((value instanceof Map || value instanceof Set) && value.size > nodes) return Number.POSITIVE_INFINITY;
+  const entries = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Array.isArray(value) ? value : Object.values(value);
   if (entries.length > nodes) return Number.POSITIVE_INFINITY;
   let bytes = 16;
   for (const entry of entries) bytes += estimatedBytes(entry, Math.floor(nodes / entries.length) - 1) + 8;
