@@ -42,6 +42,9 @@ describe('lanes', () => {
     const heavy = await coordinator.executeParallel(echoes(6).map((spec) => ({ ...spec, input: new Uint8Array(100_000) })));
     expect(heavy.every((r) => r.status === 'complete')).toBe(true);
     expect(coordinator.lastRunStats.lanes).toBe(0);
+    const wide = new Map(Array.from({ length: 10_000 }, (_, i) => [i, i]));
+    await coordinator.executeParallel(echoes(6).map((spec) => ({ ...spec, input: wide })));
+    expect(coordinator.lastRunStats.lanes).toBe(0);
   });
 
   it("a stream's result arrives while its lane is still blocked in the next stream", async () => {
