@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { StreamCoordinator, type StreamResult, type StreamSpec } from '@tributary/runtime';
 import { seeded, type Random } from './fuzz-random.js';
-import { streamModule } from './helpers.js';
+import { barrierParties, streamModule } from './helpers.js';
 
 /** How long the rounds may take in all; then the test stops starting new ones. */
 const BUDGET_MS = 12_000;
@@ -16,11 +16,7 @@ const EXPLAINED = new Set(['AbortedError', 'TimeoutError', 'BrokenBarrierError',
 
 function randomRun(random: Random, round: number): { specs: StreamSpec[]; parties: number } {
   const parties = random.below(5);
-  const slots = new SharedArrayBuffer(4 * Math.max(1, parties));
-  const specs: StreamSpec[] = [];
-  for (let i = 0; i < parties; i++) {
-    specs.push({ id: `r${round}-b${i}`, task: streamModule('barrier-rounds.mjs'), input: { slots, index: i, parties, rounds: 2, timeoutMs: 5_000 } });
-  }
+  const specs = barrierParties(round, parties);
   const others = 1 + random.below(6);
   for (let i = 0; i < others; i++) {
     const kind = random.pick(['cpu', 'cpu', 'throws', 'cooperative', 'deaf', 'echo'] as const);

@@ -1,6 +1,7 @@
 /** Test helpers: run real worker threads from fixtures and wait for them with a deadline. */
 import { Worker } from 'node:worker_threads';
 import { afterEach } from 'vitest';
+import type { StreamSpec } from '@tributary/runtime';
 
 /** URL of a fixture in ../fixtures. */
 export function fixture(name: string): URL {
@@ -50,6 +51,16 @@ export function runWorkers<T>(name: string, count: number, data: object, timeout
 /** Path of a stream module fixture. */
 export function streamModule(name: string): string {
   return fixture(`streams/${name}`).pathname;
+}
+
+/** `parties` streams (ids `r{round}-b{i}`) that meet at their run's barrier twice, for the chaos tests. */
+export function barrierParties(round: number, parties: number): StreamSpec[] {
+  const slots = new SharedArrayBuffer(4 * Math.max(1, parties));
+  return Array.from({ length: parties }, (_, i) => ({
+    id: `r${round}-b${i}`,
+    task: streamModule('barrier-rounds.mjs'),
+    input: { slots, index: i, parties, rounds: 2, timeoutMs: 5_000 },
+  }));
 }
 
 /** Something with an async close (a coordinator, an agent, a lock manager). */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallbackError, StreamCoordinator, type StreamResult, type StreamSpec } from '@tributary/runtime';
 import { seeded, type Random } from './fuzz-random.js';
-import { closeAfterEach, streamModule } from './helpers.js';
+import { barrierParties, closeAfterEach, streamModule } from './helpers.js';
 
 const track = closeAfterEach();
 const ECHO = streamModule('echo.mjs');
@@ -168,12 +168,7 @@ describe('lanes', () => {
 
 /** A random laned run: echoes, throwers, thread killers, CPU work and barrier parties. */
 function randomRun(random: Random, round: number): StreamSpec[] {
-  const parties = random.below(4);
-  const slots = new SharedArrayBuffer(4 * Math.max(1, parties));
-  const specs: StreamSpec[] = [];
-  for (let i = 0; i < parties; i++) {
-    specs.push({ id: `r${round}-b${i}`, task: streamModule('barrier-rounds.mjs'), input: { slots, index: i, parties, rounds: 2, timeoutMs: 5_000 } });
-  }
+  const specs = barrierParties(round, random.below(4));
   const others = 4 + random.below(40);
   for (let i = 0; i < others; i++) {
     const kind = random.pick(['echo', 'echo', 'echo', 'cpu', 'throws', 'exit', 'async-throw'] as const);
