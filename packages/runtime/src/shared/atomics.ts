@@ -1,9 +1,9 @@
 /**
  * Every `Atomics` operation of Tributary goes through this module.
  *
- * The fast-path operations (`load`, `store`, `add`, `sub`, `compareExchange`, `exchange`) are the engine's
- * own functions re-exported: routing through here costs nothing, and so nothing can intercept
- * them. The slow-path operations (`wait`, `waitAsync`, `notify`) are where a thread parks or
+ * The fast-path operations (`load`, `store`, `add`, `sub`, `compareExchange`, `exchange`) are
+ * the engine's own functions re-exported: routing through here costs nothing, and so nothing
+ * can intercept them. The slow-path operations (`wait`, `waitAsync`, `notify`) are where a thread parks or
  * wakes others; they count how often this thread used them ({@link atomicsStats}) and call the
  * fault hook ({@link setFaultHook}) first, so a test can make a thread die or stall exactly
  * there: parked on a queue, holding permits while it wakes the next, half-way through a

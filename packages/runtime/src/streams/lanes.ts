@@ -152,11 +152,16 @@ export class Lanes {
    * lanes not yet started.
    */
   withdraw(index: number): boolean {
+    return index >= this.#close();
+  }
+
+  /** Closes the claim counter once and withdraws the lanes not yet started; returns how many streams were claimed. */
+  #close(): number {
     if (this.#closedAt === undefined) {
       this.#closedAt = this.#memory.closeClaims();
       this.#withdrawQueued();
     }
-    return index >= this.#closedAt;
+    return this.#closedAt;
   }
 
   /**
@@ -166,7 +171,7 @@ export class Lanes {
    * later call can only make the termination come sooner.
    */
   stopAll(graceMs: number, reason: unknown): void {
-    this.withdraw(0);
+    this.#close();
     const terminate = (): void => {
       for (const terminator of this.#terminators) terminator.abort(reason);
     };
@@ -256,9 +261,7 @@ export class Lanes {
     // The task never reached a thread: some input cannot be cloned. Every lane carries the
     // same inputs, so no stream was claimed; each runs as a task of its own and fails alone.
     if (isCloneError(error) && this.#closedAt === undefined && this.#memory.claimed() === 0) {
-      const from = this.#memory.closeClaims();
-      this.#closedAt = from;
-      this.#withdrawQueued();
+      const from = this.#close();
       const indices = Array.from({ length: this.#memory.handles.streams - from }, (_, i) => from + i);
       this.#run.unlane(indices);
       return;

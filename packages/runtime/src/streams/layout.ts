@@ -6,7 +6,7 @@
  * | ----------------- | ----------- | ----------------------------------------------------------- |
  * | (checkpoint hdr)  | both        | EPOCH, RELEASED, ARRIVALS of `sync/raw/checkpoint.ts`        |
  * | PARK_EVENTS       | workers     | bumped whenever a stream parks or wakes; the scheduler parks on it |
- * | CLAIMS            | both        | next stream index a lane claims (`lanes.ts`); CLOSED once the run is cancelled |
+ * | CLAIMS            | both        | next stream a lane claims (`lanes.ts`); CLOSED once stopped  |
  * | slot.STATE        | both        | QUEUED, RUNNING or SETTLED                                    |
  * | slot.THREAD       | worker      | threadId running it                                           |
  * | slot.ATTEMPT      | coordinator | attempt number                                                |

@@ -257,7 +257,7 @@ export class Run implements ScheduledRun, LanedRun {
     this.#runtime.attemptTimes.record(calledAt === undefined ? undefined : calledAt - s.dispatchedAt, calledAt === undefined ? undefined : now() - calledAt);
     // An attempt replaced by a restart reports into the void.
     if (!current) return;
-    s.startedAt ??= this.memory.startedAt(s.index);
+    s.startedAt ??= calledAt;
     if (s.ending !== undefined) return this.#settle(s, s.ending.status, undefined, s.ending.error);
     if (outcome.ok) return this.#settle(s, 'complete', outcome.value, undefined);
     // A deadlock breaks the barrier: its waiters fail with the deadlock, not a bare breakage.

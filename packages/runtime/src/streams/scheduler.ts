@@ -67,15 +67,7 @@ export class Scheduler {
     this.#limits = limits;
   }
 
-  /** Attempts holding a thread now. */
-  get started(): number {
-    return this.#started.size;
-  }
 
-  /** Attempts waiting for a thread. */
-  get queued(): number {
-    return this.#queued.size;
-  }
 
   /** Whether `job` holds a thread now. */
   isStarted(job: Job): boolean {
