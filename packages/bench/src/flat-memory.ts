@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { StreamCoordinator, type StreamSpec } from '@tributary/runtime';
+import { count } from './tool/cli.js';
 import { EMPTY } from './workloads/index.js';
 
 const MIB = 1024 * 1024;
@@ -31,16 +32,12 @@ function options(): Options {
       samples: { type: 'string', default: '20' },
     },
   });
-  const count = (name: string, text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`--${name} must be a positive integer, got ${text}`);
-    return value;
-  };
+  // Every option has a default, so each count is defined.
   return {
-    streams: count('streams', values.streams),
-    maxInFlight: count('max-in-flight', values['max-in-flight']),
-    threads: count('threads', values.threads),
-    samples: count('samples', values.samples),
+    streams: count('streams', values.streams, 1)!,
+    maxInFlight: count('max-in-flight', values['max-in-flight'], 1)!,
+    threads: count('threads', values.threads, 1)!,
+    samples: count('samples', values.samples, 1)!,
   };
 }
 

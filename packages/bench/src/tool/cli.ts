@@ -216,7 +216,8 @@ async function readBaseline(path: string): Promise<RunReport | undefined> {
   return parsed as RunReport;
 }
 
-function count(name: string, value: string | undefined, min: number): number | undefined {
+/** `--name value` as an integer of at least `min`, or undefined when the option was not given. */
+export function count(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${value}`);
