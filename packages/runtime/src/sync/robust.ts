@@ -31,9 +31,11 @@ interface Known {
 const known = new Set<Known>();
 const byBuffer = new WeakMap<SharedArrayBuffer, Known>();
 const forget = new FinalizationRegistry<Known>((entry) => known.delete(entry));
-// Entries registered since beginLockScope(): a worker's task, whose buffers arrive as new
-// wrappers with every task and must not pile up between garbage collections.
-let scope: Known[] | undefined;
+// The words registered since beginLockScope() (a worker's task), by entry. A task's buffers
+// mostly arrive as new wrappers with every task, and their entries must not pile up between
+// garbage collections; a buffer the thread keeps (its workerData: the coordinator's services,
+// the run slab) holds the structures of many tasks, of which the scope names only its own.
+let scope: Map<Known, Set<number>> | undefined;
 
 /** Remembers a robust Mutex word (idempotent). */
 export function registerRobustWord(buffer: SharedArrayBuffer, wordIndex: number): void {
@@ -50,16 +52,19 @@ export function registerRepair(buffer: SharedArrayBuffer, wordIndex: number, rep
   if (entry === undefined) {
     entry = { buffer: new WeakRef(buffer), words: new Map() };
     byBuffer.set(buffer, entry);
-    known.add(entry);
     forget.register(buffer, entry);
-    scope?.push(entry);
   }
+  known.add(entry);
   entry.words.set(wordIndex, repair);
+  if (scope === undefined) return;
+  let words = scope.get(entry);
+  if (words === undefined) scope.set(entry, (words = new Set()));
+  words.add(wordIndex);
 }
 
 /** Starts collecting the lock words this thread registers (a worker starting a task). */
 export function beginLockScope(): void {
-  scope = [];
+  scope = new Map();
 }
 
 /**
@@ -68,21 +73,31 @@ export function beginLockScope(): void {
  * locks it released.
  */
 export function endLockScope(threadId: number): number {
-  const entries = scope ?? [];
+  const registered = scope ?? new Map<Known, Set<number>>();
   scope = undefined;
-  for (const entry of entries) known.delete(entry);
-  return markHeldBy(entries, tokenOf(threadId));
+  const token = tokenOf(threadId);
+  let marked = 0;
+  for (const [entry, words] of registered) {
+    known.delete(entry);
+    marked += repair(entry, words, token);
+  }
+  return marked;
 }
 
 /** Repairs every structure in `entries` for the dead thread `token`; returns how much it dropped. */
 function markHeldBy(entries: Iterable<Known>, token: number): number {
   let marked = 0;
-  for (const entry of entries) {
-    const buffer = entry.buffer.deref();
-    if (buffer === undefined) continue;
-    const view = new Int32Array(buffer);
-    for (const [index, repair] of entry.words) marked += repair(view, index, token);
-  }
+  for (const entry of entries) marked += repair(entry, entry.words.keys(), token);
+  return marked;
+}
+
+/** Repairs the structures of `entry` at `words` for the dead thread `token`. */
+function repair(entry: Known, words: Iterable<number>, token: number): number {
+  const buffer = entry.buffer.deref();
+  if (buffer === undefined) return 0;
+  const view = new Int32Array(buffer);
+  let marked = 0;
+  for (const index of words) marked += entry.words.get(index)?.(view, index, token) ?? 0;
   return marked;
 }
 
