@@ -11,9 +11,12 @@ import workerThreads = require('node:worker_threads');
 type Handler = (task: unknown) => Promise<unknown>;
 
 let loading: Promise<Handler> | undefined;
+/** The worker module's handler once loaded: later tasks call it directly, not through a promise. */
+let loaded: Handler | undefined;
 
 function runTask(task: unknown): Promise<unknown> {
-  loading ??= import((workerThreads.workerData as { entry: string }).entry).then((m: { default: Handler }) => m.default);
+  if (loaded !== undefined) return loaded(task);
+  loading ??= import((workerThreads.workerData as { entry: string }).entry).then((m: { default: Handler }) => (loaded = m.default));
   return loading.then((handler) => handler(task));
 }
 

@@ -123,6 +123,11 @@ export function linkAbortToWord(
   sharedLinks.set(controller.signal, { view, index, controller, reason });
 }
 
+/** Unties `signal` from its word (see {@link linkAbortToWord}): the word may mean something else from now on. */
+export function unlinkAbortFromWord(signal: AbortSignal): void {
+  sharedLinks.delete(signal);
+}
+
 /** Whether `signal` has aborted, looking at its shared word too. */
 export function isAborted(signal: AbortSignal | undefined): boolean {
   if (signal === undefined) return false;

@@ -23,6 +23,8 @@ export interface AttemptEnv {
   readonly directoryFor: (id: string) => string | undefined;
   /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
   readonly retireAfter: number | undefined;
+  /** The pool call failed (a thread terminated or crashed, an outcome that could not be sent): its worker may not have ended the attempt. */
+  readonly lost: () => void;
 }
 
 /** One attempt to start. */
@@ -48,22 +50,7 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
   }
   let task: StreamTask;
   try {
-    task = {
-      run: env.memory.handles,
-      index: a.index,
-      id: spec.id,
-      attempt: a.attempt,
-      task: spec.task,
-      exportName: spec.exportName,
-      input: spec.input,
-      durationMs: spec.durationMs,
-      resume: a.resume,
-      runId: env.runId,
-      directory: env.directoryFor(spec.id),
-      trace: env.trace,
-      parkBeatMs: env.parkBeatMs,
-      retireAfter: env.retireAfter,
-    };
+    task = taskMessage(env, a);
   } catch (error) {
     const reason = new StreamError(`stream ${spec.id} could not start: ${(error as Error).message}`, { cause: error });
     return Promise.resolve({ ok: false, error: errorInfo(reason) });
@@ -71,8 +58,36 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
   const options = moving || a.signal !== undefined ? { transferList: moving ? [...spec.transfer] : undefined, signal: a.signal } : undefined;
   return env.pool.run(task, options as Parameters<Piscina['run']>[1]).then(
     (outcome: StreamOutcome) => outcome,
-    (error: unknown) => ({ ok: false, error: errorInfo(startError(spec, error)) }),
+    (error: unknown) => {
+      // A thread that ended (terminated, crashed, retired) may not have finished the attempt;
+      // an input that could not be sent or an outcome that could not come back never left it half done.
+      if (error instanceof Error && error.name !== 'DataCloneError') env.lost();
+      return { ok: false, error: errorInfo(startError(spec, error)) };
+    },
   );
+}
+
+/** The attempt's task message, with only the optional fields that are set (see {@link StreamTask}). */
+function taskMessage(env: AttemptEnv, a: AttemptSpec): StreamTask {
+  const { spec } = a;
+  const task: { -readonly [K in keyof StreamTask]: StreamTask[K] } = {
+    run: env.memory.handles,
+    index: a.index,
+    id: spec.id,
+    attempt: a.attempt,
+    runId: env.runId,
+    input: spec.input,
+  };
+  if (spec.task === undefined) task.durationMs = spec.durationMs;
+  else task.task = spec.task;
+  if (spec.exportName !== undefined) task.exportName = spec.exportName;
+  if (a.resume !== undefined) task.resume = a.resume;
+  const directory = env.directoryFor(spec.id);
+  if (directory !== undefined) task.directory = directory;
+  if (env.trace) task.trace = true;
+  if (env.parkBeatMs !== undefined) task.parkBeatMs = env.parkBeatMs;
+  if (env.retireAfter !== undefined) task.retireAfter = env.retireAfter;
+  return task;
 }
 
 /** A clone failure is the caller's input or the stream's result, not a stream error: say which. */

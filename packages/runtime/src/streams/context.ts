@@ -1,22 +1,28 @@
 /**
  * The worker-side {@link StreamContext}: heartbeat and progress are `Atomics` stores into the
  * stream's slot; checkpoint arrives at a pending aligned checkpoint and parks until released.
+ *
+ * A context goes inert when its attempt ends (`end()`): a timer or promise the stream left
+ * behind may still call it, and the run's memory may by then serve another run
+ * (`memory-pool.ts`). Its signal is cut from the cancel word then, and its barrier (a view of
+ * its own) is closed; an async barrier wait still pending marks the slot RETAINED, and that
+ * run's memory is not reused.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import * as atomics from '../shared/atomics.js';
-import { AbortedError, InvalidArgumentError, TimeoutError } from '../shared/errors.js';
+import { AbortedError, InvalidArgumentError, InvalidStateError, TimeoutError } from '../shared/errors.js';
 import { now, offsetFrom } from '../shared/clock.js';
 import { isTracing, traceInstant } from '../shared/trace.js';
-import { isAborted, linkAbortToWord, startWait, untilSync } from '../shared/wait.js';
+import { isAborted, linkAbortToWord, startWait, unlinkAbortFromWord, untilSync } from '../shared/wait.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { FileLockManager } from '../fs/file-lock-manager.js';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import { ImmutableStateManager } from '../protocols/immutable-state.js';
 import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.js';
-import type { Barrier } from '../sync/barrier.js';
+import { Barrier } from '../sync/barrier.js';
 import type { SharedHandles } from './task.js';
 import { transferList } from './transfer.js';
-import { CANCEL, CP_SEEN, HEARTBEAT, NOT_CANCELLED, PROGRESS, PROGRESS_SCALE, TIMED_OUT, slotWord, type RunMemory } from './layout.js';
+import { CANCEL, CP_SEEN, HEARTBEAT, NOT_CANCELLED, PROGRESS, PROGRESS_SCALE, RETAINED, TIMED_OUT, slotWord, type RunMemory } from './layout.js';
 import type { MainServices } from './services.js';
 import type { StreamContext } from './types.js';
 
@@ -49,6 +55,7 @@ class WorkerStreamContext implements StreamContext {
   #resources: ResourceNegotiationProtocol | undefined;
   #fileLocks: FileLockManager | undefined;
   #signal: AbortSignal | undefined;
+  #barrier: Barrier | undefined;
   readonly #words: Int32Array;
   readonly #cancelWord: number;
   readonly #heartbeatWord: number;
@@ -59,6 +66,8 @@ class WorkerStreamContext implements StreamContext {
   readonly #services: ContextInit['services'];
   readonly #traced = isTracing();
   #lastTracedBeat = 0;
+  /** The attempt has ended: nothing may touch the run's memory any more. */
+  #over = false;
 
   constructor(init: ContextInit) {
     this.id = init.id;
@@ -77,11 +86,14 @@ class WorkerStreamContext implements StreamContext {
   }
 
   get barrier(): Barrier {
-    return this.#memory.barrier;
+    if (this.#over) throw new InvalidStateError(`stream ${this.id}'s attempt is over: use ctx.barrier only while the stream function runs`);
+    // A view of its own, closed when the attempt ends (a lane's next stream gets another).
+    return (this.#barrier ??= Barrier.from(this.#memory.barrierHandle));
   }
 
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
+      if (this.#over) return AbortSignal.abort(new AbortedError(`stream ${this.id}'s attempt is over`));
       const controller = new AbortController();
       const cancel = atomics.load(this.#words, this.#cancelWord);
       if (cancel !== NOT_CANCELLED) controller.abort(this.#reason(cancel));
@@ -93,6 +105,7 @@ class WorkerStreamContext implements StreamContext {
   }
 
   throwIfAborted(): void {
+    if (this.#over) return;
     if (atomics.load(this.#words, this.#cancelWord) === NOT_CANCELLED) return;
     isAborted(this.signal);
     this.signal.throwIfAborted();
@@ -124,6 +137,7 @@ class WorkerStreamContext implements StreamContext {
   }
 
   heartbeat(details?: unknown): void {
+    if (this.#over) return;
     // One store of a small integer: no message, no allocation.
     const t = now();
     atomics.store(this.#words, this.#heartbeatWord, offsetFrom(this.#epochMs, t));
@@ -137,12 +151,14 @@ class WorkerStreamContext implements StreamContext {
   }
 
   progress(fraction: number, details?: unknown): void {
+    if (this.#over) return;
     const clamped = fraction >= 1 ? 1 : fraction > 0 ? fraction : 0;
     atomics.store(this.#words, this.#progressWord, Math.round(clamped * PROGRESS_SCALE));
     this.heartbeat(details);
   }
 
   checkpoint(): void {
+    if (this.#over) return;
     this.throwIfAborted();
     const words = this.#words;
     const seenWord = slotWord(this.#index, CP_SEEN);
@@ -165,6 +181,14 @@ class WorkerStreamContext implements StreamContext {
     }
   }
 
+  /** The attempt is over: from now on the context touches no shared memory. */
+  end(): void {
+    this.#over = true;
+    if (this.#signal !== undefined) unlinkAbortFromWord(this.#signal);
+    // A pending async wait may still write to the barrier: the run's memory must not be reused.
+    if (this.#barrier?.close() === false) this.#memory.set(this.#index, RETAINED, 1);
+  }
+
   /** Whether the stream is parked in `checkpoint()` (the worker's park observer reads it). */
   inCheckpoint = false;
 
@@ -181,6 +205,7 @@ class WorkerStreamContext implements StreamContext {
 /** The context as the worker entry sees it: the stream's view plus end-of-task clean-up. */
 export type WorkerContext = StreamContext & {
   releaseFileLocks(): Promise<void> | undefined;
+  end(): void;
   readonly inCheckpoint: boolean;
   readonly transferred: { readonly value: object; readonly list: readonly TransferListItem[] } | undefined;
 };

@@ -31,6 +31,7 @@ import { ResourceNegotiationProtocol } from '../protocols/resource-negotiation.j
 import type { ResourceAmounts } from '../sync/resource-pool.js';
 import { boundedStream, specSource } from './bounded-stream.js';
 import type { ConvergenceType } from './convergence/index.js';
+import { RunMemoryPool } from './memory-pool.js';
 import { AttemptTimes, type CoordinatorMetrics } from './metrics.js';
 import { createStreamPool } from './pool.js';
 import { execArgv, resourceLimits, threadEnv } from './pool-options.js';
@@ -130,6 +131,7 @@ export class StreamCoordinator implements AsyncDisposable {
   readonly #maxSpareThreads: number;
   readonly #retireAfter: number | undefined;
   readonly #attemptTimes = new AttemptTimes();
+  readonly #memoryPool = new RunMemoryPool();
 
   constructor(options?: CoordinatorOptions) {
     const o = optionsObject('options', options);
@@ -156,7 +158,9 @@ export class StreamCoordinator implements AsyncDisposable {
       resourceLimits: resourceLimits(o.resourceLimits),
       env: threadEnv(o.env),
       execArgv: execArgv(o.execArgv),
-      workerData: { shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle } },
+      workerData: {
+        shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle, runSlab: this.#memoryPool.slab },
+      },
     });
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
@@ -379,6 +383,7 @@ export class StreamCoordinator implements AsyncDisposable {
       maxThreads: this.#maxThreads,
       maxLanes: this.#maxThreads + this.#maxSpareThreads,
       attemptTimes: this.#attemptTimes,
+      memoryPool: this.#memoryPool,
       // A stream's grants end with its attempt, however it ended.
       releaseHoldings: (id) => this.resources?.releaseResources(id),
     };

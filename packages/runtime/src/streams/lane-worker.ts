@@ -12,11 +12,11 @@ import type { TransferListItem } from 'node:worker_threads';
 import { letClosedPortsGo } from '../shared/ports.js';
 import { RunMemory } from './layout.js';
 import { errorInfo, unsendableError, type LaneMessage, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
-import { runAttempt } from './worker-attempt.js';
+import { runAttempt, shared } from './worker-attempt.js';
 
 /** Runs the streams this lane claims until none is left; resolves with how many it ran. */
 export async function runLane(task: LaneTask): Promise<number> {
-  const memory = RunMemory.from(task.run);
+  const memory = RunMemory.from(task.run, shared.runSlab);
   // The coordinator marked the lane unstarted: from here on, its port is this thread's.
   memory.setCurrent(task.lane, -1);
   let ran = 0;
@@ -46,16 +46,11 @@ function streamTask(lane: LaneTask, index: number): StreamTask {
     index,
     id: spec.id,
     attempt: 1,
+    runId: lane.runId,
+    input: spec.input,
     task: lane.modules[spec.module],
     exportName: spec.exportName,
-    input: spec.input,
     durationMs: spec.durationMs,
-    resume: undefined,
-    runId: lane.runId,
-    directory: undefined,
-    trace: false,
-    parkBeatMs: undefined,
-    retireAfter: undefined,
   };
 }
 

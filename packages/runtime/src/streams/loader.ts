@@ -7,16 +7,26 @@ import type { StreamFunction } from './types.js';
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
 const cache = new Map<string, Promise<StreamFunction>>();
+/** The functions loaded so far, for a caller that need not wait a turn for a promise. */
+const loaded = new Map<string, StreamFunction>();
 
-/** The stream function `exportName` (default: the default export) of the module at `href`. */
-export function loadStreamFunction(href: string, exportName: string | undefined): Promise<StreamFunction> {
+/**
+ * The stream function `exportName` (default: the default export) of the module at `href`:
+ * the function itself once loaded, else a promise of it.
+ */
+export function loadStreamFunction(href: string, exportName: string | undefined): StreamFunction | Promise<StreamFunction> {
   const key = `${href}#${exportName ?? 'default'}`;
+  const fn = loaded.get(key);
+  if (fn !== undefined) return fn;
   let loading = cache.get(key);
   if (loading === undefined) {
     loading = load(href, exportName);
     cache.set(key, loading);
-    // A failed load is not cached: the file may be fixed before the next run.
-    loading.catch(() => cache.delete(key));
+    loading.then(
+      (f) => loaded.set(key, f),
+      // A failed load is not cached: the file may be fixed before the next run.
+      () => cache.delete(key),
+    );
   }
   return loading;
 }

@@ -2,6 +2,7 @@
 import type { Piscina } from 'piscina';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import type { ConvergenceType } from './convergence/index.js';
+import type { RunMemoryPool } from './memory-pool.js';
 import type { AttemptTimes } from './metrics.js';
 import type { StreamRegistry } from './registry.js';
 import type { Scheduler } from './scheduler.js';
@@ -28,6 +29,8 @@ export interface RunRuntime {
   readonly maxLanes: number;
   /** Where ended attempts' wait and run times go (`coordinator.metrics()`). */
   readonly attemptTimes: AttemptTimes;
+  /** Memory of finished small runs, for the next ones. */
+  readonly memoryPool: RunMemoryPool;
   /** Releases what stream `id` holds in coordinator-wide pools (resource grants). */
   readonly releaseHoldings: (id: string) => Promise<unknown> | undefined;
 }

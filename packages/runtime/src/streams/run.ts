@@ -24,7 +24,7 @@ import { Lanes, laneCount, type LanedRun } from './lanes.js';
 import { census, newStream, stopsOneByOne, type Census, type Stream } from './run-stream.js';
 import { GuardedCallback } from './convergence/callback.js';
 import { createConvergence, type Convergence } from './convergence/index.js';
-import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
+import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RETAINED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
 import type { RunRecords } from './registry.js';
 import type { RunConvergence, RunPolicy, RunRuntime } from './run-settings.js';
 import type { Job, ScheduledRun } from './scheduler.js';
@@ -67,6 +67,8 @@ export class Run implements ScheduledRun, LanedRun {
   /** Work that must finish before `done` settles: resource releases, async callbacks. */
   readonly #pendingWork: Promise<unknown>[] = [];
   #pending: number;
+  /** Whether every attempt so far ended in its worker with an outcome (`memory-pool.ts`). */
+  #reusable = true;
   #runTimer: NodeJS.Timeout | undefined;
   #deadlock: StreamErrorInfo | undefined;
   /** Last outcomes of retiring threads, by `index:attempt`, until their attempt's pool call ends. */
@@ -88,7 +90,9 @@ export class Run implements ScheduledRun, LanedRun {
     });
     const startedAt = now();
     const lanes = laneCount(specs, policy, runtime);
-    this.memory = RunMemory.create(specs.length, startedAt, this.#convergence.checkpointIntervalMs, lanes);
+    const checkpointIntervalMs = this.#convergence.checkpointIntervalMs;
+    this.memory =
+      lanes > 0 ? RunMemory.create(specs.length, startedAt, checkpointIntervalMs, lanes) : runtime.memoryPool.take(specs.length, startedAt, checkpointIntervalMs);
     this.#streams = specs.map((spec, index) => newStream(spec, index, startedAt));
     this.#results = specs.map(() => undefined);
     this.#pending = specs.length;
@@ -96,6 +100,8 @@ export class Run implements ScheduledRun, LanedRun {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    // Opening forgets the finished runs' records, which read their memory live: right after the
+    // memory was taken, so no record ever reads a block that serves another run.
     this.#records = runtime.registry.open(
       this.id,
       specs.map((s) => s.id),
@@ -112,6 +118,7 @@ export class Run implements ScheduledRun, LanedRun {
       parkBeatMs: this.#supervisor?.parkBeatMs,
       directoryFor: runtime.directoryFor,
       retireAfter: runtime.retireAfter,
+      lost: () => void (this.#reusable = false),
     };
   }
 
@@ -242,12 +249,19 @@ export class Run implements ScheduledRun, LanedRun {
     }
     const signal = s.controller?.signal;
     void startAttempt(this.#env, { spec: s.spec, index: s.index, attempt, resume: s.details, signal }).then((outcome) => {
-      const key = `${s.index}:${attempt}`;
-      const last = this.#lastWords.get(key);
-      this.#lastWords.delete(key);
+      const last = this.#takeLastWords(s.index, attempt);
       this.#runtime.scheduler.finished(job);
       this.#finish(s, attempt, last ?? outcome);
     });
+  }
+
+  /** The last outcome a retiring thread posted for this attempt, if it did (see `retired`). */
+  #takeLastWords(index: number, attempt: number): StreamOutcome | undefined {
+    if (this.#lastWords.size === 0) return undefined;
+    const key = `${index}:${attempt}`;
+    const last = this.#lastWords.get(key);
+    this.#lastWords.delete(key);
+    return last;
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
@@ -305,12 +319,15 @@ export class Run implements ScheduledRun, LanedRun {
     this.#supervisor?.close();
     if (this.#lanes !== undefined) this.stats.lanes = this.#lanes.end();
     const results = this.#results as StreamResult[];
-    await this.#convergence.onEnd(results);
+    // Awaited only when there is something to wait for: a quiet run resolves in this same turn.
+    const ending = this.#convergence.onEnd(results);
+    if (ending !== undefined) await ending;
     checkpoints.releaseAll(this.memory.words);
     // Everything a caller may look at right after the run is done first (piscina-style promises).
     while (this.#pendingWork.length > 0) await Promise.all(this.#pendingWork.splice(0));
     for (const port of this.#ports) port.close();
     this.#records.finish();
+    if (this.#reusable && this.#streams.every((s) => this.memory.get(s.index, RETAINED) === 0)) this.#runtime.memoryPool.give(this.memory);
     const failed = this.#callback.error;
     if (failed !== undefined) this.#reject(failed);
     else this.#resolve(results);

@@ -67,8 +67,6 @@ export class Scheduler {
     this.#limits = limits;
   }
 
-
-
   /** Whether `job` holds a thread now. */
   isStarted(job: Job): boolean {
     return this.#started.has(job);
@@ -116,7 +114,7 @@ export class Scheduler {
 
   #compact(): void {
     if (this.#queued.size === 0) {
-      this.#queue = [];
+      if (this.#queue.length > 0) this.#queue.length = 0;
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);

@@ -14,6 +14,8 @@ export interface SharedHandles {
   readonly state: ImmutableStateHandle;
   readonly resources: ResourceNegotiationHandle | undefined;
   readonly fileLocks: FileLockManagerHandle;
+  /** The coordinator's run slab: small runs' memory, addressed by offsets (`memory-pool.ts`). */
+  readonly runSlab: SharedArrayBuffer;
 }
 import { inspect } from 'node:util';
 import type { MessagePort } from 'node:worker_threads';
@@ -25,28 +27,33 @@ export interface StreamWorkerData {
   readonly shared: SharedHandles;
 }
 
-/** One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. */
+/**
+ * One attempt of one stream, as sent to a Piscina worker. Structured-cloneable. The optional
+ * fields are left out when unset, not sent as `undefined`: each key costs the structured clone
+ * on both threads, and an empty stream's round trip is mostly that clone and Piscina's own.
+ */
 export interface StreamTask {
   readonly run: RunHandles;
   readonly index: number;
   readonly id: string;
   readonly attempt: number;
-  /** The stream module's URL; absent for the built-in simulate stream. */
-  readonly task: string | undefined;
-  readonly exportName: string | undefined;
-  readonly input: unknown;
-  readonly durationMs: number;
-  readonly resume: unknown;
   /** Id of the run, to address the lazily opened services channel. */
   readonly runId: number;
+  readonly input: unknown;
+  /** The stream module's URL; absent for the built-in simulate stream. */
+  readonly task?: string;
+  readonly exportName?: string;
+  /** How long the built-in simulate stream runs (when `task` is absent). */
+  readonly durationMs?: number;
+  readonly resume?: unknown;
   /** The attempt's isolated directory, if isolation is on. */
-  readonly directory: string | undefined;
+  readonly directory?: string;
   /** Record a trace of this attempt and return it with the outcome. */
-  readonly trace: boolean;
+  readonly trace?: true;
   /** Under heartbeat supervision: beat at least this often while parked in a wait. */
-  readonly parkBeatMs: number | undefined;
+  readonly parkBeatMs?: number;
   /** End the thread once it has run this many attempts (`maxStreamsPerThread`). */
-  readonly retireAfter: number | undefined;
+  readonly retireAfter?: number;
 }
 
 /** One stream of a laned run, as its lanes receive it: a {@link StreamTask} less what every stream of the run shares. */

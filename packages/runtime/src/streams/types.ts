@@ -153,6 +153,11 @@ export interface StreamRecord {
 /**
  * What a stream function receives. Heartbeat and progress are single `Atomics` stores into
  * shared memory (no message), so they work while the worker's event loop is busy.
+ *
+ * A context serves one attempt: once the stream function has returned (or thrown), a timer or
+ * promise it left behind finds `heartbeat()`, `progress()`, `checkpoint()` and
+ * `throwIfAborted()` doing nothing, `signal` aborted (if first read then) and `barrier`
+ * throwing InvalidStateError.
  */
 export interface StreamContext {
   /** The stream's id. */

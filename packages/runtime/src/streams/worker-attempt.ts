@@ -16,14 +16,22 @@ import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
 import { errorInfo, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
 
+/** The coordinator-wide handles, the same for every task of this thread. */
+export const shared = (workerData as StreamWorkerData).shared;
+
 /** How an attempt ended, and what its result moves back instead of copying (`ctx.transfer`). */
 export interface AttemptEnd {
   readonly outcome: StreamOutcome;
   readonly transfer?: readonly TransferListItem[];
 }
 
+/** Whether a stream returned a promise (or any thenable) to wait for, rather than its result. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** Runs one stream attempt in `memory` (default: the task's run memory); never throws. */
-export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.run)): Promise<AttemptEnd> {
+export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.run, shared.runSlab)): Promise<AttemptEnd> {
   beginLockScope();
   memory.set(task.index, THREAD, threadId);
   memory.set(task.index, STATE, RUNNING);
@@ -37,7 +45,7 @@ export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.
       attempt: task.attempt,
       resume: task.resume,
       memory,
-      shared: (workerData as StreamWorkerData).shared,
+      shared,
       directory: task.directory,
       services: {
         recordDetails: (details) => void services.remote.recordDetails(details),
@@ -48,19 +56,23 @@ export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.
         },
       },
     });
-    const fn = task.task === undefined ? undefined : await loadStreamFunction(task.task, task.exportName);
+    // Awaited only while loading: an attempt of a loaded module starts in the turn its task arrived.
+    const found = task.task === undefined ? undefined : loadStreamFunction(task.task, task.exportName);
+    const fn = found instanceof Promise ? await found : found;
     // Running time (timeouts, heartbeat supervision) counts from here: module loading is not the stream's.
     memory.stamp(task.index, STARTED);
     ctx.heartbeat();
     observer = new StreamParkObserver(memory, task.index, ctx, task.parkBeatMs !== undefined);
     setParkObserver(observer, task.parkBeatMs);
-    const value = fn === undefined ? simulate(task.durationMs, ctx) : await fn(task.input, ctx);
+    const returned = fn === undefined ? simulate(task.durationMs ?? 0, ctx) : fn(task.input, ctx);
+    const value = isThenable(returned) ? await returned : returned;
     const marked = ctx.transferred;
     const moved = marked !== undefined && marked.value === value ? marked.list : undefined;
     return { outcome: { ok: true, value }, ...(moved === undefined ? {} : { transfer: moved }) };
   } catch (error) {
     return { outcome: { ok: false, error: errorInfo(error) } };
   } finally {
+    ctx?.end();
     setParkObserver(undefined);
     observer?.close();
     // The stream is over: what it still holds goes back, as if its thread had ended.

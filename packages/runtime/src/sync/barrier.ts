@@ -48,6 +48,10 @@ export class Barrier {
   readonly #table: Int32Array;
   /** This thread's registration slot (-1: not registered through this object). */
   #registered = -1;
+  /** Closed by {@link Barrier.close}: its stream's attempt is over. */
+  #closed = false;
+  /** Async waits through this object not yet ended. */
+  #pendingAsync = 0;
 
   /** A barrier that trips when `parties` parties have arrived. */
   constructor(parties: number, options?: Placement) {
@@ -120,6 +124,7 @@ export class Barrier {
    * @throws BrokenBarrierError | TimeoutError | AbortedError
    */
   wait(options?: WaitOptions): boolean {
+    this.#open('wait');
     const ctx = startWait('Barrier.wait', options);
     const view = this.#view;
     const slot = this.#slot();
@@ -134,16 +139,23 @@ export class Barrier {
 
   /** Arrives and waits without blocking the event loop. */
   async waitAsync(options?: WaitOptions): Promise<boolean> {
+    this.#open('waitAsync');
     const ctx: WaitContext = startWait('Barrier.waitAsync', options);
     const view = this.#view;
     const slot = this.#slot();
+    this.#pendingAsync++;
     try {
       const arrival = await untilAsync(ctx, () => raw.arriveStep(view, this.#table, slot));
       if (!arrival.last) await untilAsync(ctx, () => raw.awaitStep(view, arrival.generation), giveUp(view, arrival.generation));
       return arrival.last;
     } finally {
       waiters.leaveWait(this.#table, slot);
+      this.#pendingAsync--;
     }
+  }
+
+  #open(method: string): void {
+    if (this.#closed) throw new InvalidStateError(`Barrier.${method}: this is a stream's ctx.barrier and its attempt is over; use it only while the stream function runs`);
   }
 
   /** The slot this wait uses: the registration's, or a fresh one (-1 if the table is full). */
@@ -158,6 +170,7 @@ export class Barrier {
    * @throws CapacityError when the waiter table is full; InvalidStateError when registered already.
    */
   register(): void {
+    this.#open('register');
     if (this.#registered >= 0) throw new InvalidStateError('Barrier.register: this thread is registered already');
     const slot = waiters.claim(this.#table, currentToken);
     if (slot < 0) throw new CapacityError(`Barrier.register: all ${waiters.slotsOf(this.#table)} waiter slots are in use`);
@@ -167,12 +180,14 @@ export class Barrier {
 
   /** Ends this thread's registration (see {@link Barrier.register}); a no-op when not registered. */
   unregister(): void {
+    this.#open('unregister');
     waiters.free(this.#table, this.#registered);
     this.#registered = -1;
   }
 
   /** Breaks the current generation: its waiters and later arrivals get BrokenBarrierError. */
   break(): void {
+    this.#open('break');
     raw.breakBarrier(this.#view, false);
   }
 
@@ -181,6 +196,7 @@ export class Barrier {
    * waiters now suffice trips at once. Deregistering the last party breaks the barrier.
    */
   deregister(): void {
+    this.#open('deregister');
     raw.deregister(this.#view);
   }
 
@@ -189,7 +205,39 @@ export class Barrier {
    * left, starts a fresh one that later arrivals join.
    */
   reset(): void {
+    this.#open('reset');
     raw.breakBarrier(this.#view, true);
+  }
+
+  /**
+   * Ends this object's use of the barrier (its stream's attempt is over): every later call
+   * throws InvalidStateError. Returns false while an async wait through it is still pending,
+   * which may touch the barrier's memory when it ends.
+   * @internal
+   */
+  close(): boolean {
+    this.#closed = true;
+    return this.#pendingAsync === 0;
+  }
+
+  /**
+   * The handle of a barrier laid out at `byteOffset` of `buffer` as the constructor lays one
+   * out in an arena: its words, then its waiter table.
+   * @internal
+   */
+  static handleAt(buffer: SharedArrayBuffer, byteOffset: number): BarrierHandle {
+    return { kind: 'Barrier', buffer, byteOffset, waiters: { buffer, byteOffset: byteOffset + raw.WORDS * 8 } };
+  }
+
+  /**
+   * Writes a new barrier of `parties` parties into the zeroed memory at `handle` (generation 0,
+   * nobody waiting or registered); its region must hold `Barrier.bytesFor(parties)` bytes.
+   * Only for memory no thread uses any more (a stream run's memory being reused).
+   * @internal
+   */
+  static renew(handle: BarrierHandle, parties: number): void {
+    waiters.init(new Int32Array(handle.waiters.buffer, handle.waiters.byteOffset, 1), slotsFor(parties));
+    atomics.store(int64s(handle, raw.WORDS), raw.PARTIES, BigInt(parties));
   }
 }
 

@@ -25,8 +25,8 @@ export interface Convergence {
   onStart(run: RunView): void;
   /** A stream settled. */
   onResult(result: StreamResult): void;
-  /** Every stream settled: stop whatever the strategy runs and deliver what is left. */
-  onEnd(results: readonly StreamResult[]): Promise<void>;
+  /** Every stream settled: stop whatever the strategy runs and deliver what is left (a promise when that takes time). */
+  onEnd(results: readonly StreamResult[]): Promise<void> | void;
 }
 
 /** What a strategy is configured with. */
@@ -49,7 +49,7 @@ export const quiet = {
   checkpointIntervalMs: 0,
   onStart(): void {},
   onResult(): void {},
-  async onEnd(): Promise<void> {},
+  onEnd(): void {},
 } satisfies Convergence;
 
 /** Events of the built-in strategies, for the callbacks' types. */
