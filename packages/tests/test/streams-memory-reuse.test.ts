@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamCoordinator, type StreamResult } from '@tributary/runtime';
 import { closeAfterEach, streamModule } from './helpers.js';
 import { seeded } from './fuzz-random.js';
+import { RunMemoryPool } from '../../runtime/dist/streams/memory-pool.js';
 
 const track = closeAfterEach();
 
@@ -41,4 +42,26 @@ describe('run memory reuse', () => {
     // And the runs after it, one at a time, reuse what is left.
     for (let i = 0; i < 50; i++) expect(await coordinator.run({ id: `after${i}`, task: streamModule('echo.mjs'), input: i })).toMatchObject({ input: i });
   });
+
+  it('holds a block back until every thread that may still write to it has exited', () => {
+    const pool = new RunMemoryPool();
+    const blockOf = (m: { handles: { barrierOffset: number } }): number => m.handles.barrierOffset;
+    pool.threadStarted(7);
+    pool.threadStarted(8);
+    const first = pool.take(1, Date.now(), 0);
+    // A run whose lost attempts ran on threads 7 and 8: its block waits for both.
+    pool.give(first, new Set([7, 8]));
+    const second = pool.take(1, Date.now(), 0);
+    expect(blockOf(second)).not.toBe(blockOf(first));
+    pool.give(second, new Set());
+    pool.threadExited(7);
+    expect(blockOf(pool.take(1, Date.now(), 0))).toBe(blockOf(second));
+    pool.threadExited(8);
+    expect(blockOf(pool.take(1, Date.now(), 0))).toBe(blockOf(first));
+    // A writer that has exited already holds nothing back.
+    const third = pool.take(2, Date.now(), 0);
+    pool.give(third, new Set([7]));
+    expect(blockOf(pool.take(2, Date.now(), 0))).toBe(blockOf(third));
+  });
 });
+

@@ -23,8 +23,8 @@ export interface AttemptEnv {
   readonly directoryFor: (id: string) => string | undefined;
   /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
   readonly retireAfter: number | undefined;
-  /** The pool call failed (a thread terminated or crashed, an outcome that could not be sent): its worker may not have ended the attempt. */
-  readonly lost: () => void;
+  /** Attempt `attempt` of stream `index` was lost: its thread ended (terminated, crashed, retired) and may not have finished it. */
+  readonly lost: (index: number, attempt: number) => void;
 }
 
 /** One attempt to start. */
@@ -61,7 +61,7 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
     (error: unknown) => {
       // A thread that ended (terminated, crashed, retired) may not have finished the attempt;
       // an input that could not be sent or an outcome that could not come back never left it half done.
-      if (error instanceof Error && error.name !== 'DataCloneError') env.lost();
+      if (error instanceof Error && error.name !== 'DataCloneError') env.lost(a.index, a.attempt);
       return { ok: false, error: errorInfo(startError(spec, error)) };
     },
   );

@@ -161,6 +161,7 @@ export class StreamCoordinator implements AsyncDisposable {
       workerData: {
         shared: { state: this.state.handle, resources: this.resources?.handle, fileLocks: this.fileLocks.handle, runSlab: this.#memoryPool.slab },
       },
+      threads: { started: (id) => this.#memoryPool.threadStarted(id), exited: (id) => this.#memoryPool.threadExited(id) },
     });
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {

@@ -209,6 +209,8 @@ export class RunMemory {
   /** Readies stream `index`'s slot for a new attempt (coordinator, before dispatch). */
   resetSlot(index: number, attempt: number, cancel: number): void {
     this.set(index, STATE, QUEUED);
+    // Zero until the attempt's worker writes its own: a lost attempt's thread is never a stale one.
+    this.set(index, THREAD, 0);
     this.set(index, ATTEMPT, attempt);
     this.set(index, HEARTBEAT, 0);
     this.set(index, STARTED, 0);

@@ -5,13 +5,15 @@
  * round trip paid beyond raw Piscina's (measured, same run: 1.7-1.9x before, 1.3-1.4x after). A coordinator makes one slab of fixed blocks, hands it to every thread
  * once (`workerData`), and gives each small run a block: its task message carries offsets only.
  *
- * A block is reused when no thread can touch it any more (the run decides, `run.ts`): every
- * attempt ended in its worker with an outcome (a terminated, crashed or restarted one may
- * still be running as it dies), and no attempt ended with an async `ctx.barrier` wait pending
- * (slot RETAINED). A stream's context goes inert when its attempt ends: its heartbeat,
- * progress and checkpoint do nothing, its signal is cut from the run's memory, its barrier
- * throws. Runs too big for a block, laned runs, and small runs while every block is taken get
- * a buffer of their own, as before.
+ * A block is reused when no thread can touch it any more. An attempt that ended in its worker
+ * with an outcome is over: its context went inert (its heartbeat, progress and checkpoint do
+ * nothing, its signal is cut from the run's memory, its barrier throws). Two kinds of attempt
+ * may still write after their run ended, and the run names their threads (`run.ts`): a lost
+ * one (terminated, crashed, restarted or retired: its thread may still be running as it dies)
+ * and one that left an async `ctx.barrier` wait pending (slot RETAINED). Their block comes
+ * back once each of those threads has exited; a lost attempt whose thread is unknown (it had
+ * not written its slot yet) keeps its block out for good. Runs too big for a block, laned
+ * runs, and small runs while every block is taken get a buffer of their own, as before.
  */
 import { Barrier } from '../sync/barrier.js';
 import { RunMemory, runWordBytes, type RunPlace } from './layout.js';
@@ -30,6 +32,10 @@ export class RunMemoryPool {
   readonly slab = new SharedArrayBuffer(BLOCKS * BLOCK_BYTES);
   /** Free block numbers; the last is taken first (its memory is the likeliest in cache). */
   readonly #free = Array.from({ length: BLOCKS }, (_, i) => BLOCKS - 1 - i);
+  /** Blocks waiting for threads that may still write to them to exit, by block. */
+  readonly #held = new Map<number, Set<number>>();
+  /** The pool's threads that have not exited. */
+  readonly #alive = new Set<number>();
 
   constructor() {
     // The coordinator's thread repairs each block's barrier when a thread dies waiting at it,
@@ -46,8 +52,30 @@ export class RunMemoryPool {
     return RunMemory.renew(this.slab, place, epochMs, checkpointIntervalMs);
   }
 
-  /** Frees `memory`'s block, if it has one; the caller vouches no thread touches it any more. */
-  give(memory: RunMemory): void {
-    if (memory.handles.buffer === undefined) this.#free.push(memory.handles.barrierOffset / BLOCK_BYTES);
+  /**
+   * Gives back `memory`'s block, if it has one, once every thread in `writers` (those that may
+   * still write to it) has exited; the caller vouches that no other thread touches it any more.
+   */
+  give(memory: RunMemory, writers: ReadonlySet<number>): void {
+    if (memory.handles.buffer !== undefined) return;
+    const block = memory.handles.barrierOffset / BLOCK_BYTES;
+    const waiting = new Set([...writers].filter((thread) => this.#alive.has(thread)));
+    if (waiting.size === 0) this.#free.push(block);
+    else this.#held.set(block, waiting);
+  }
+
+  /** A thread of the pool started (its id is what a slot's THREAD word holds). */
+  threadStarted(threadId: number): void {
+    this.#alive.add(threadId);
+  }
+
+  /** A thread of the pool exited: the blocks that waited only for it come back. */
+  threadExited(threadId: number): void {
+    this.#alive.delete(threadId);
+    for (const [block, waiting] of this.#held) {
+      if (!waiting.delete(threadId) || waiting.size > 0) continue;
+      this.#held.delete(block);
+      this.#free.push(block);
+    }
   }
 }

@@ -19,9 +19,11 @@ export interface PoolOptions {
   readonly execArgv: readonly string[] | undefined;
   /** What every thread starts with: the coordinator-wide handles. */
   readonly workerData: StreamWorkerData;
+  /** Hears of each thread by its id as it starts and once it has exited (the run slab's bookkeeping). */
+  readonly threads?: { started(threadId: number): void; exited(threadId: number): void };
 }
 
-/** A Piscina pool running the stream worker entry, with owner-death recovery wired in. */
+/** A Piscina pool running the stream worker entry, with owner-death recovery and thread bookkeeping wired in. */
 export function createStreamPool(options: PoolOptions): Piscina {
   const pool = new Piscina({
     filename: PISCINA_ENTRY,
@@ -39,6 +41,10 @@ export function createStreamPool(options: PoolOptions): Piscina {
       if (watched.has(worker)) continue;
       watched.add(worker);
       watchWorker(worker);
+      // Captured now: worker.threadId reads -1 once the thread has exited.
+      const id = worker.threadId;
+      options.threads?.started(id);
+      worker.once('exit', () => options.threads?.exited(id));
     }
   };
   watchAll();

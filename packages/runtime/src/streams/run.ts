@@ -67,8 +67,11 @@ export class Run implements ScheduledRun, LanedRun {
   /** Work that must finish before `done` settles: resource releases, async callbacks. */
   readonly #pendingWork: Promise<unknown>[] = [];
   #pending: number;
-  /** Whether every attempt so far ended in its worker with an outcome (`memory-pool.ts`). */
-  #reusable = true;
+  /**
+   * Threads that may still write to the run's memory: those of lost attempts (`memory-pool.ts`);
+   * undefined once a lost attempt's thread is unknown (it had not written its slot yet).
+   */
+  #writers: Set<number> | undefined = new Set();
   #runTimer: NodeJS.Timeout | undefined;
   #deadlock: StreamErrorInfo | undefined;
   /** Last outcomes of retiring threads, by `index:attempt`, until their attempt's pool call ends. */
@@ -118,7 +121,10 @@ export class Run implements ScheduledRun, LanedRun {
       parkBeatMs: this.#supervisor?.parkBeatMs,
       directoryFor: runtime.directoryFor,
       retireAfter: runtime.retireAfter,
-      lost: () => void (this.#reusable = false),
+      lost: (index, attempt) => {
+        // A restart recorded the attempt it replaced (`#restart`): only the current one is read here.
+        if (this.#streams[index]?.attempt === attempt) this.#lostWriter(index);
+      },
     };
   }
 
@@ -308,6 +314,13 @@ export class Run implements ScheduledRun, LanedRun {
     if (this.#pending === 0) void this.#end();
   }
 
+  /** The thread of stream `index`'s attempt may still write to the run's memory. */
+  #lostWriter(index: number): void {
+    const thread = this.memory.get(index, THREAD);
+    if (thread === 0) this.#writers = undefined;
+    else this.#writers?.add(thread);
+  }
+
   #releaseHoldings(s: Stream): void {
     const releasing = this.#runtime.releaseHoldings(s.spec.id);
     if (releasing !== undefined) this.#pendingWork.push(releasing.catch(() => {}));
@@ -327,7 +340,9 @@ export class Run implements ScheduledRun, LanedRun {
     while (this.#pendingWork.length > 0) await Promise.all(this.#pendingWork.splice(0));
     for (const port of this.#ports) port.close();
     this.#records.finish();
-    if (this.#reusable && this.#streams.every((s) => this.memory.get(s.index, RETAINED) === 0)) this.#runtime.memoryPool.give(this.memory);
+    // An attempt that ended with an async barrier wait pending keeps writing until its thread ends.
+    for (const s of this.#streams) if (this.memory.get(s.index, RETAINED) !== 0) this.#lostWriter(s.index);
+    if (this.#writers !== undefined) this.#runtime.memoryPool.give(this.memory, this.#writers);
     const failed = this.#callback.error;
     if (failed !== undefined) this.#reject(failed);
     else this.#resolve(results);
@@ -405,6 +420,7 @@ export class Run implements ScheduledRun, LanedRun {
     s.startedAt ??= stuckSince;
     s.disarm?.();
     // Terminates the stuck worker; its old attempt's outcome is ignored from here on.
+    this.#lostWriter(s.index);
     s.attempt++;
     old?.abort();
     // The restarted attempt starts over, so barrier rounds can no longer line up.
