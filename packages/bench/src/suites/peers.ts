@@ -102,6 +102,26 @@ interface Workload {
 }
 
 const ROUNDS = 5;
+/** How long one pool may take to run a batch or to close before the suite names it and fails. */
+const SETTLE_MS = 120_000;
+
+/**
+ * `promise`, or a rejection naming `what` when it has not settled within SETTLE_MS. A pool
+ * whose promise never settles once its threads are gone would otherwise leave nothing to keep
+ * the process alive: it would end with Node's exit code 13 (an unsettled top-level await), and
+ * nobody would know which pool it was (seen once in six runs, after the last SHA-256 round).
+ */
+async function settles<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${SETTLE_MS} ms`)), SETTLE_MS);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparison[]> {
   const started = PEERS.map((p) => p.start(w.task, w.threads));
@@ -113,9 +133,14 @@ async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparis
         prepare: () => {
           batches = Array.from({ length: w.calls }, w.jobs);
         },
-        run: async () => {
-          for (const batch of batches) await started[i]!.runAll(batch);
-        },
+        // One deadline per sample, not per call: a timer per call would weigh on the round trip.
+        run: () =>
+          settles(
+            `${p.name}: ${w.name}`,
+            (async () => {
+              for (const batch of batches) await started[i]!.runAll(batch);
+            })(),
+          ),
       })),
       { rounds: ROUNDS, progress: (name, round) => ctx.progress(`${w.name}: ${name} (${round < 0 ? 'warm-up' : `round ${round + 1}/${ROUNDS}`})`) },
     );
@@ -129,7 +154,7 @@ async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparis
       ),
     );
   } finally {
-    await Promise.all(started.map((s) => s.close()));
+    await Promise.all(started.map((s, i) => settles(`${PEERS[i]!.name}: closing the pool`, s.close())));
   }
 }
 
