@@ -43,10 +43,10 @@ export class RunMemoryPool {
     for (let block = 0; block < BLOCKS; block++) Barrier.from(Barrier.handleAt(this.slab, block * BLOCK_BYTES));
   }
 
-  /** Memory for an unlaned run of `streams` streams: a free block renewed, or a buffer of its own. */
-  take(streams: number, epochMs: number, checkpointIntervalMs: number): RunMemory {
-    const block = streams <= BLOCK_STREAMS ? this.#free.pop() : undefined;
-    if (block === undefined) return RunMemory.create(streams, epochMs, checkpointIntervalMs);
+  /** Memory for a run of `streams` streams and `lanes` lanes: a free block renewed when it fits one, else a buffer of its own. */
+  take(streams: number, lanes: number, epochMs: number, checkpointIntervalMs: number): RunMemory {
+    const block = lanes === 0 && streams <= BLOCK_STREAMS ? this.#free.pop() : undefined;
+    if (block === undefined) return RunMemory.create(streams, epochMs, checkpointIntervalMs, lanes);
     const at = block * BLOCK_BYTES;
     const place: RunPlace = { barrierOffset: at, wordsOffset: at + BARRIER_BYTES, streams, lanes: 0 };
     return RunMemory.renew(this.slab, place, epochMs, checkpointIntervalMs);

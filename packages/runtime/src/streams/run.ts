@@ -93,9 +93,7 @@ export class Run implements ScheduledRun, LanedRun {
     });
     const startedAt = now();
     const lanes = laneCount(specs, policy, runtime);
-    const checkpointIntervalMs = this.#convergence.checkpointIntervalMs;
-    this.memory =
-      lanes > 0 ? RunMemory.create(specs.length, startedAt, checkpointIntervalMs, lanes) : runtime.memoryPool.take(specs.length, startedAt, checkpointIntervalMs);
+    this.memory = runtime.memoryPool.take(specs.length, lanes, startedAt, this.#convergence.checkpointIntervalMs);
     this.#streams = specs.map((spec, index) => newStream(spec, index, startedAt));
     this.#results = specs.map(() => undefined);
     this.#pending = specs.length;
