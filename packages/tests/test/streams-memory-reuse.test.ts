@@ -45,23 +45,24 @@ describe('run memory reuse', () => {
 
   it('holds a block back until every thread that may still write to it has exited', () => {
     const pool = new RunMemoryPool();
-    const blockOf = (m: { handles: { barrierOffset: number } }): number => m.handles.barrierOffset;
+    const blockOf = (m: { ref: number | SharedArrayBuffer }): number | SharedArrayBuffer => m.ref;
+    const info = (streams: number) => ({ runId: 1, streams, lanes: 0, epochMs: Date.now(), checkpointIntervalMs: 0 });
     pool.threadStarted(7);
     pool.threadStarted(8);
-    const first = pool.take(1, 0, Date.now(), 0);
+    const first = pool.take(info(1));
     // A run whose lost attempts ran on threads 7 and 8: its block waits for both.
     pool.give(first, new Set([7, 8]));
-    const second = pool.take(1, 0, Date.now(), 0);
+    const second = pool.take(info(1));
     expect(blockOf(second)).not.toBe(blockOf(first));
     pool.give(second, new Set());
     pool.threadExited(7);
-    expect(blockOf(pool.take(1, 0, Date.now(), 0))).toBe(blockOf(second));
+    expect(blockOf(pool.take(info(1)))).toBe(blockOf(second));
     pool.threadExited(8);
-    expect(blockOf(pool.take(1, 0, Date.now(), 0))).toBe(blockOf(first));
+    expect(blockOf(pool.take(info(1)))).toBe(blockOf(first));
     // A writer that has exited already holds nothing back.
-    const third = pool.take(2, 0, Date.now(), 0);
+    const third = pool.take(info(2));
     pool.give(third, new Set([7]));
-    expect(blockOf(pool.take(2, 0, Date.now(), 0))).toBe(blockOf(third));
+    expect(blockOf(pool.take(info(2)))).toBe(blockOf(third));
   });
 });
 

@@ -13,7 +13,6 @@ import type { CheckedSpec } from './validate.js';
 /** What every attempt of a run shares. */
 export interface AttemptEnv {
   readonly pool: Piscina;
-  readonly runId: number;
   readonly memory: RunMemory;
   /** Record a trace of each attempt. */
   readonly trace: boolean;
@@ -71,11 +70,10 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
 function taskMessage(env: AttemptEnv, a: AttemptSpec): StreamTask {
   const { spec } = a;
   const task: { -readonly [K in keyof StreamTask]: StreamTask[K] } = {
-    run: env.memory.handles,
+    run: env.memory.ref,
     index: a.index,
     id: spec.id,
     attempt: a.attempt,
-    runId: env.runId,
     input: spec.input,
   };
   if (spec.task === undefined) task.durationMs = spec.durationMs;

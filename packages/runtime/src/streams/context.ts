@@ -80,7 +80,7 @@ class WorkerStreamContext implements StreamContext {
     this.#cancelWord = slotWord(init.index, CANCEL);
     this.#heartbeatWord = slotWord(init.index, HEARTBEAT);
     this.#progressWord = slotWord(init.index, PROGRESS);
-    this.#epochMs = init.memory.handles.epochMs;
+    this.#epochMs = init.memory.epochMs;
     this.#shared = init.shared;
     this.directory = init.directory;
   }
@@ -166,7 +166,7 @@ class WorkerStreamContext implements StreamContext {
     const epoch = checkpoints.pendingEpoch(words, seenWord);
     if (epoch === 0) return;
     checkpoints.arrive(words, seenWord, epoch);
-    const limit = this.#memory.handles.checkpointIntervalMs + CHECKPOINT_SLACK_MS;
+    const limit = this.#memory.checkpointIntervalMs + CHECKPOINT_SLACK_MS;
     const ctx = startWait(`checkpoint ${epoch}`, { timeoutMs: limit, signal: this.signal });
     this.inCheckpoint = true;
     try {

@@ -10,13 +10,12 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { letClosedPortsGo } from '../shared/ports.js';
-import { RunMemory } from './layout.js';
 import { errorInfo, unsendableError, type LaneMessage, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
-import { runAttempt, shared } from './worker-attempt.js';
+import { runAttempt, runMemoryOf } from './worker-attempt.js';
 
 /** Runs the streams this lane claims until none is left; resolves with how many it ran. */
 export async function runLane(task: LaneTask): Promise<number> {
-  const memory = RunMemory.from(task.run, shared.runSlab);
+  const memory = runMemoryOf(task);
   // The coordinator marked the lane unstarted: from here on, its port is this thread's.
   memory.setCurrent(task.lane, -1);
   let ran = 0;
@@ -46,7 +45,6 @@ function streamTask(lane: LaneTask, index: number): StreamTask {
     index,
     id: spec.id,
     attempt: 1,
-    runId: lane.runId,
     input: spec.input,
     task: lane.modules[spec.module],
     exportName: spec.exportName,

@@ -133,12 +133,12 @@ export class Lanes {
       }
       return { id: spec.id, module, exportName: spec.exportName, input: spec.input, durationMs: spec.durationMs };
     });
-    this.#task = { run: run.memory.handles, runId: run.id, modules, specs: laneSpecs };
+    this.#task = { run: run.memory.ref, modules, specs: laneSpecs };
   }
 
   /** Queues every lane with the scheduler; the first ones start at once. */
   start(): void {
-    for (let lane = 0; lane < this.#memory.handles.lanes; lane++) this.#submit(lane);
+    for (let lane = 0; lane < this.#memory.lanes; lane++) this.#submit(lane);
   }
 
   /** Streams claimed by a lane so far (claimed ones run or ran; the others are queued). */
@@ -205,7 +205,7 @@ export class Lanes {
         const index = memory.current(lane);
         if (index >= 0) return run.idOf(index);
         const next = memory.claimed();
-        const left = memory.handles.streams - next;
+        const left = memory.streams - next;
         return left <= 0 ? 'no stream left' : left === 1 ? run.idOf(next) : `${run.idOf(next)} and ${left - 1} more unclaimed`;
       },
       waitsOn: () => {
@@ -220,7 +220,7 @@ export class Lanes {
 
   #startLane(lane: number, job: Job): void {
     this.#queued.delete(job);
-    if (this.#closedAt !== undefined || this.#memory.claimed() >= this.#memory.handles.streams) {
+    if (this.#closedAt !== undefined || this.#memory.claimed() >= this.#memory.streams) {
       // Nothing left to claim: give the thread back without a task (not from inside the scheduler's pump).
       queueMicrotask(() => this.#scheduler.finished(job));
       return;
@@ -262,7 +262,7 @@ export class Lanes {
     // same inputs, so no stream was claimed; each runs as a task of its own and fails alone.
     if (isCloneError(error) && this.#closedAt === undefined && this.#memory.claimed() === 0) {
       const from = this.#close();
-      const indices = Array.from({ length: this.#memory.handles.streams - from }, (_, i) => from + i);
+      const indices = Array.from({ length: this.#memory.streams - from }, (_, i) => from + i);
       this.#run.unlane(indices);
       return;
     }
@@ -274,7 +274,7 @@ export class Lanes {
   /** Once every lane is over: unclaimed streams get a new lane; claimed ones lost with a thread fail. */
   #sweep(): void {
     if (this.#live > 0 || this.#queued.size > 0) return;
-    const streams = this.#memory.handles.streams;
+    const streams = this.#memory.streams;
     if (this.#closedAt === undefined && this.#memory.claimed() < streams) {
       this.#submit(0);
       return;

@@ -20,11 +20,12 @@
  * | slot.RETAINED     | worker      | 1 when its attempt ended with an async `ctx.barrier` wait pending |
  *
  * After the slots, a laned run (`lanes.ts`) has one word per lane: index + 1 of the stream
- * the lane runs now (0: between streams; -1: its task has not reached a thread yet). The run's
- * barrier lies in the same SharedArrayBuffer, before the words.
+ * the lane runs now (0: between streams; -1: its task has not reached a thread yet). Before
+ * the words, in the same SharedArrayBuffer, lie the run's info ({@link RunInfo}: its id, size,
+ * clock epoch and checkpoint interval, so a task names its run by one number) and its barrier.
  *
  * Small runs take their memory from the coordinator's run slab (`memory-pool.ts`), a buffer
- * every thread got once: their task message carries no buffer at all, only offsets. A block is
+ * every thread got once: their task message carries no buffer at all, only an offset. A block is
  * reused when nothing can touch it any more: a context goes inert when its attempt ends, and
  * RETAINED marks the one thing that can outlive it (an async barrier wait left pending).
  *
@@ -81,24 +82,40 @@ export const CHECKPOINT = 2;
 export const OTHER = 3;
 
 /**
- * Structured-cloneable description of a run's memory, sent with every stream task: flat, since
- * every key and nested object costs the task's structured clone on both threads.
+ * What a task message names a run's memory by: the byte offset of its block in the
+ * coordinator's run slab (`memory-pool.ts`), or the buffer of its own it lies in (at offset 0).
+ * A number, not an object: each key and nested object costs a task's structured clone on both
+ * threads, and an empty stream's round trip is mostly that clone and Piscina's own.
  */
-export interface RunHandles {
-  /** The buffer the run's memory lies in; absent: the coordinator's run slab, which every thread has (`memory-pool.ts`). */
-  readonly buffer?: SharedArrayBuffer;
-  /** Byte offset of the run's barrier (`Barrier.handleAt`). */
-  readonly barrierOffset: number;
-  /** Byte offset of the run's words: the header, the slots, the lane words. */
-  readonly wordsOffset: number;
-  /** Checkpoint interval of the run (0: no checkpoints); bounds how long an arrival waits. */
-  readonly checkpointIntervalMs: number;
+export type RunRef = number | SharedArrayBuffer;
+
+/**
+ * What a run's memory says of the run, in Float64 words at its start (the run's info), written
+ * by the coordinator before any task names the run: a worker learns all of it from the
+ * {@link RunRef} alone.
+ */
+export interface RunInfo {
+  /** Numbers the coordinator's runs: addresses services requests. */
+  readonly runId: number;
   readonly streams: number;
   /** Lanes of a laned run (0: one task per attempt). */
   readonly lanes: number;
   /** Epoch ms the clock offsets count from. */
   readonly epochMs: number;
+  /** Checkpoint interval of the run (0: no checkpoints); bounds how long an arrival waits. */
+  readonly checkpointIntervalMs: number;
 }
+
+const INFO_RUN_ID = 0;
+const INFO_STREAMS = 1;
+const INFO_LANES = 2;
+const INFO_EPOCH_MS = 3;
+const INFO_CHECKPOINT_INTERVAL_MS = 4;
+/** Byte offset of the run's words, from the start of its memory. */
+const INFO_WORDS_AT = 5;
+const INFO_WORDS = 6;
+/** Bytes of the run's info; its barrier follows. */
+export const RUN_INFO_BYTES = INFO_WORDS * 8;
 
 /** Word index of `field` in stream `index`'s slot. */
 export function slotWord(index: number, field: number): number {
@@ -110,20 +127,32 @@ export function runWordBytes(streams: number, lanes: number): number {
   return (HEADER_WORDS + streams * SLOT_WORDS + lanes) * 4;
 }
 
-/** Where a run starting at `epochMs` lies and what it holds. */
-export type RunPlace = Omit<RunHandles, 'epochMs' | 'checkpointIntervalMs'>;
-
-/** A run's memory, viewed from either side. */
-export class RunMemory {
+/** A run's memory, viewed from either side: its info, its barrier right after, then its words. */
+export class RunMemory implements RunInfo {
+  /** What a task message names this memory by. */
+  readonly ref: RunRef;
   readonly words: Int32Array;
-  readonly handles: RunHandles;
+  readonly runId: number;
+  readonly streams: number;
+  readonly lanes: number;
+  readonly epochMs: number;
+  readonly checkpointIntervalMs: number;
   readonly #buffer: SharedArrayBuffer;
+  readonly #at: number;
   #barrier: Barrier | undefined;
 
-  private constructor(handles: RunHandles, buffer: SharedArrayBuffer, barrier: Barrier | undefined) {
-    this.handles = handles;
+  private constructor(ref: RunRef, buffer: SharedArrayBuffer, barrier: Barrier | undefined) {
+    const at = typeof ref === 'number' ? ref : 0;
+    const info = new Float64Array(buffer, at, INFO_WORDS);
+    this.ref = ref;
     this.#buffer = buffer;
-    this.words = new Int32Array(buffer, handles.wordsOffset, runWordBytes(handles.streams, handles.lanes) / 4);
+    this.#at = at;
+    this.runId = info[INFO_RUN_ID]!;
+    this.streams = info[INFO_STREAMS]!;
+    this.lanes = info[INFO_LANES]!;
+    this.epochMs = info[INFO_EPOCH_MS]!;
+    this.checkpointIntervalMs = info[INFO_CHECKPOINT_INTERVAL_MS]!;
+    this.words = new Int32Array(buffer, at + info[INFO_WORDS_AT]!, runWordBytes(this.streams, this.lanes) / 4);
     this.#barrier = barrier;
   }
 
@@ -134,36 +163,40 @@ export class RunMemory {
 
   /** The handle of the run's barrier (each stream's `ctx.barrier` is a view of its own over it). */
   get barrierHandle(): BarrierHandle {
-    return Barrier.handleAt(this.#buffer, this.handles.barrierOffset);
+    return Barrier.handleAt(this.#buffer, this.#at + RUN_INFO_BYTES);
   }
 
-  /** Lays out a fresh run for `streams` streams and `lanes` lanes in a buffer of its own. */
-  static create(streams: number, epochMs: number, checkpointIntervalMs: number, lanes = 0): RunMemory {
-    const parties = Math.max(1, streams);
-    const arena = new Arena(Barrier.bytesFor(parties) + Math.ceil(runWordBytes(streams, lanes) / 8) * 8);
+  /** Bytes a run of `streams` streams and `lanes` lanes needs whose barrier has room for `parties`. */
+  static bytesFor(streams: number, lanes: number, parties = Math.max(1, streams)): number {
+    return RUN_INFO_BYTES + Barrier.bytesFor(parties) + Math.ceil(runWordBytes(streams, lanes) / 8) * 8;
+  }
+
+  /** Lays out a fresh run in a buffer of its own. */
+  static create(info: RunInfo): RunMemory {
+    const parties = Math.max(1, info.streams);
+    const arena = new Arena(RunMemory.bytesFor(info.streams, info.lanes));
+    arena.allocate(RUN_INFO_BYTES);
     const barrier = new Barrier(parties, { arena });
-    const wordsOffset = arena.allocate(runWordBytes(streams, lanes)).byteOffset;
-    const handles: RunHandles = { buffer: arena.buffer, barrierOffset: 0, wordsOffset, streams, lanes, epochMs, checkpointIntervalMs };
-    return new RunMemory(handles, arena.buffer, barrier);
+    writeInfo(arena.buffer, 0, info, arena.allocate(runWordBytes(info.streams, info.lanes)).byteOffset);
+    return new RunMemory(arena.buffer, arena.buffer, barrier);
   }
 
   /**
-   * A fresh run in memory another run used (a slab block, `memory-pool.ts`): every byte from
-   * the barrier to the end of the words is zeroed and the barrier written anew. Only for memory
-   * no thread can touch any more.
+   * A fresh run in memory another run used (a slab block at byte `at`, whose barrier has room
+   * for `parties`, `memory-pool.ts`): every byte is zeroed, the barrier written anew for the
+   * run's streams and the info for the run. Only for memory no thread can touch any more.
    */
-  static renew(slab: SharedArrayBuffer, place: RunPlace, epochMs: number, checkpointIntervalMs: number): RunMemory {
-    const end = place.wordsOffset + runWordBytes(place.streams, place.lanes);
-    new Uint8Array(slab, place.barrierOffset, end - place.barrierOffset).fill(0);
-    Barrier.renew(Barrier.handleAt(slab, place.barrierOffset), Math.max(1, place.streams));
-    // Spelled out: a spread with added keys takes V8's slow path here (~2.5 us on Node 20, measured).
-    const { barrierOffset, wordsOffset, streams, lanes } = place;
-    return new RunMemory({ barrierOffset, wordsOffset, streams, lanes, epochMs, checkpointIntervalMs }, slab, undefined);
+  static renew(slab: SharedArrayBuffer, at: number, parties: number, info: RunInfo): RunMemory {
+    const wordsAt = RUN_INFO_BYTES + Barrier.bytesFor(parties);
+    new Uint8Array(slab, at, wordsAt + runWordBytes(info.streams, info.lanes)).fill(0);
+    Barrier.renew(Barrier.handleAt(slab, at + RUN_INFO_BYTES), Math.max(1, info.streams));
+    writeInfo(slab, at, info, wordsAt);
+    return new RunMemory(at, slab, undefined);
   }
 
-  /** The same memory from its handles (in a worker); `slab` is the coordinator's run slab. */
-  static from(handles: RunHandles, slab: SharedArrayBuffer): RunMemory {
-    return new RunMemory(handles, handles.buffer ?? slab, undefined);
+  /** The same memory from what a task names it by (in a worker); `slab` is the coordinator's run slab. */
+  static from(ref: RunRef, slab: SharedArrayBuffer): RunMemory {
+    return new RunMemory(ref, typeof ref === 'number' ? slab : ref, undefined);
   }
 
   /** Reads a slot field. */
@@ -179,17 +212,17 @@ export class RunMemory {
   /** Claims the next stream for a lane (worker side): its index, or -1 when none is left. */
   claim(): number {
     const index = atomics.add(this.words, CLAIMS, 1);
-    return index < this.handles.streams ? index : -1;
+    return index < this.streams ? index : -1;
   }
 
   /** Streams claimed so far (one per index below it). */
   claimed(): number {
-    return Math.min(atomics.load(this.words, CLAIMS), this.handles.streams);
+    return Math.min(atomics.load(this.words, CLAIMS), this.streams);
   }
 
   /** Ends claiming (a cancelled run); returns how many streams had been claimed. */
   closeClaims(): number {
-    return Math.min(atomics.exchange(this.words, CLAIMS, CLOSED), this.handles.streams);
+    return Math.min(atomics.exchange(this.words, CLAIMS, CLOSED), this.streams);
   }
 
   /** The stream lane `lane` runs now, or -1 between streams (-2 before its task reached a thread). */
@@ -203,7 +236,7 @@ export class RunMemory {
   }
 
   #laneWord(lane: number): number {
-    return HEADER_WORDS + this.handles.streams * SLOT_WORDS + lane;
+    return HEADER_WORDS + this.streams * SLOT_WORDS + lane;
   }
 
   /** Readies stream `index`'s slot for a new attempt (coordinator, before dispatch). */
@@ -223,17 +256,17 @@ export class RunMemory {
 
   /** Epoch ms of stream `index`'s last heartbeat, or undefined if it never beat. */
   lastHeartbeat(index: number): number | undefined {
-    return instantOf(this.handles.epochMs, this.get(index, HEARTBEAT));
+    return instantOf(this.epochMs, this.get(index, HEARTBEAT));
   }
 
   /** Epoch ms when stream `index`'s current attempt called the stream function, if it has. */
   startedAt(index: number): number | undefined {
-    return instantOf(this.handles.epochMs, this.get(index, STARTED));
+    return instantOf(this.epochMs, this.get(index, STARTED));
   }
 
   /** Stores the current time into a time field of stream `index` (worker side). */
   stamp(index: number, field: number): void {
-    this.set(index, field, offsetFrom(this.handles.epochMs));
+    this.set(index, field, offsetFrom(this.epochMs));
   }
 
   /** Progress of stream `index`, 0..1. */
@@ -245,4 +278,15 @@ export class RunMemory {
   waitsOn(index: number): number {
     return this.get(index, PARKED) > 0 ? this.get(index, WAITS_ON) : 0;
   }
+}
+
+/** Writes a run's info at byte `at` of `buffer`, its words lying `wordsAt` bytes further. */
+function writeInfo(buffer: SharedArrayBuffer, at: number, info: RunInfo, wordsAt: number): void {
+  const words = new Float64Array(buffer, at, INFO_WORDS);
+  words[INFO_RUN_ID] = info.runId;
+  words[INFO_STREAMS] = info.streams;
+  words[INFO_LANES] = info.lanes;
+  words[INFO_EPOCH_MS] = info.epochMs;
+  words[INFO_CHECKPOINT_INTERVAL_MS] = info.checkpointIntervalMs;
+  words[INFO_WORDS_AT] = wordsAt;
 }

@@ -3,7 +3,7 @@
  * with a barrier registered for owner-death repair (~10 us), and a buffer in a task message
  * costs its structured clone on both threads: together about half of what an empty stream's
  * round trip paid beyond raw Piscina's (measured, same run: 1.7-1.9x before, 1.3-1.4x after). A coordinator makes one slab of fixed blocks, hands it to every thread
- * once (`workerData`), and gives each small run a block: its task message carries offsets only.
+ * once (`workerData`), and gives each small run a block: its task message carries an offset only.
  *
  * A block is reused when no thread can touch it any more. An attempt that ended in its worker
  * with an outcome is over: its context went inert (its heartbeat, progress and checkpoint do
@@ -16,15 +16,14 @@
  * runs, and small runs while every block is taken get a buffer of their own, as before.
  */
 import { Barrier } from '../sync/barrier.js';
-import { RunMemory, runWordBytes, type RunPlace } from './layout.js';
+import { RUN_INFO_BYTES, RunMemory, type RunInfo } from './layout.js';
 
 /** Runs of at most this many streams fit in a block. */
 const BLOCK_STREAMS = 16;
 /** Blocks in a slab: small runs in flight at once before they get buffers of their own. */
 const BLOCKS = 64;
-/** A block: a barrier for BLOCK_STREAMS parties, then the words of BLOCK_STREAMS streams. */
-const BARRIER_BYTES = Barrier.bytesFor(BLOCK_STREAMS);
-const BLOCK_BYTES = BARRIER_BYTES + Math.ceil(runWordBytes(BLOCK_STREAMS, 0) / 8) * 8;
+/** A block: the run's info, a barrier for BLOCK_STREAMS parties, then the words of BLOCK_STREAMS streams. */
+const BLOCK_BYTES = RunMemory.bytesFor(BLOCK_STREAMS, 0);
 
 /** A coordinator's run slab and its free blocks. */
 export class RunMemoryPool {
@@ -40,16 +39,14 @@ export class RunMemoryPool {
   constructor() {
     // The coordinator's thread repairs each block's barrier when a thread dies waiting at it,
     // as it does every run barrier it made (`sync/robust.ts`): registered once per block.
-    for (let block = 0; block < BLOCKS; block++) Barrier.from(Barrier.handleAt(this.slab, block * BLOCK_BYTES));
+    for (let block = 0; block < BLOCKS; block++) Barrier.from(Barrier.handleAt(this.slab, block * BLOCK_BYTES + RUN_INFO_BYTES));
   }
 
-  /** Memory for a run of `streams` streams and `lanes` lanes: a free block renewed when it fits one, else a buffer of its own. */
-  take(streams: number, lanes: number, epochMs: number, checkpointIntervalMs: number): RunMemory {
-    const block = lanes === 0 && streams <= BLOCK_STREAMS ? this.#free.pop() : undefined;
-    if (block === undefined) return RunMemory.create(streams, epochMs, checkpointIntervalMs, lanes);
-    const at = block * BLOCK_BYTES;
-    const place: RunPlace = { barrierOffset: at, wordsOffset: at + BARRIER_BYTES, streams, lanes: 0 };
-    return RunMemory.renew(this.slab, place, epochMs, checkpointIntervalMs);
+  /** Memory for the run `info` describes: a free block renewed when the run fits one, else a buffer of its own. */
+  take(info: RunInfo): RunMemory {
+    const block = info.lanes === 0 && info.streams <= BLOCK_STREAMS ? this.#free.pop() : undefined;
+    if (block === undefined) return RunMemory.create(info);
+    return RunMemory.renew(this.slab, block * BLOCK_BYTES, BLOCK_STREAMS, info);
   }
 
   /**
@@ -57,8 +54,8 @@ export class RunMemoryPool {
    * still write to it) has exited; the caller vouches that no other thread touches it any more.
    */
   give(memory: RunMemory, writers: ReadonlySet<number>): void {
-    if (memory.handles.buffer !== undefined) return;
-    const block = memory.handles.barrierOffset / BLOCK_BYTES;
+    if (typeof memory.ref !== 'number') return;
+    const block = memory.ref / BLOCK_BYTES;
     const waiting = new Set([...writers].filter((thread) => this.#alive.has(thread)));
     if (waiting.size === 0) this.#free.push(block);
     else this.#held.set(block, waiting);

@@ -93,7 +93,8 @@ export class Run implements ScheduledRun, LanedRun {
     });
     const startedAt = now();
     const lanes = laneCount(specs, policy, runtime);
-    this.memory = runtime.memoryPool.take(specs.length, lanes, startedAt, this.#convergence.checkpointIntervalMs);
+    const checkpointIntervalMs = this.#convergence.checkpointIntervalMs;
+    this.memory = runtime.memoryPool.take({ runId: this.id, streams: specs.length, lanes, epochMs: startedAt, checkpointIntervalMs });
     this.#streams = specs.map((spec, index) => newStream(spec, index, startedAt));
     this.#results = specs.map(() => undefined);
     this.#pending = specs.length;
@@ -113,7 +114,6 @@ export class Run implements ScheduledRun, LanedRun {
     this.#lanes = lanes > 0 ? new Lanes(this, specs, runtime.pool, runtime.scheduler) : undefined;
     this.#env = {
       pool: runtime.pool,
-      runId: this.id,
       memory: this.memory,
       trace: runtime.tracer !== undefined,
       parkBeatMs: this.#supervisor?.parkBeatMs,

@@ -3,7 +3,7 @@ import type { FileLockManagerHandle } from '../fs/file-lock-manager.js';
 import type { ImmutableStateHandle } from '../protocols/immutable-state.js';
 import type { ResourceNegotiationHandle } from '../protocols/resource-negotiation.js';
 import type { TraceEvent } from '../shared/trace.js';
-import type { RunHandles } from './layout.js';
+import type { RunRef } from './layout.js';
 
 /**
  * Handles of the coordinator-wide services a stream's context rebuilds. They never change for
@@ -33,12 +33,11 @@ export interface StreamWorkerData {
  * on both threads, and an empty stream's round trip is mostly that clone and Piscina's own.
  */
 export interface StreamTask {
-  readonly run: RunHandles;
+  /** The run's memory, which also says which run it is (`RunInfo`). */
+  readonly run: RunRef;
   readonly index: number;
   readonly id: string;
   readonly attempt: number;
-  /** Id of the run, to address the lazily opened services channel. */
-  readonly runId: number;
   readonly input: unknown;
   /** The stream module's URL; absent for the built-in simulate stream. */
   readonly task?: string;
@@ -71,8 +70,7 @@ export interface LaneTask {
   readonly lane: number;
   /** Where the lane posts each {@link LaneMessage}. */
   readonly port: MessagePort;
-  readonly run: RunHandles;
-  readonly runId: number;
+  readonly run: RunRef;
   /** The stream modules the specs name, each once (undefined: the built-in simulate stream). */
   readonly modules: readonly (string | undefined)[];
   readonly specs: readonly LaneSpec[];

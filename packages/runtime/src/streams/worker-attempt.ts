@@ -14,7 +14,7 @@ import { loadStreamFunction } from './loader.js';
 import { StreamParkObserver } from './park-observer.js';
 import { ServicesConnection } from './services.js';
 import { simulate } from './simulate.js';
-import { errorInfo, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
+import { errorInfo, type LaneTask, type StreamOutcome, type StreamTask, type StreamWorkerData } from './task.js';
 
 /** The coordinator-wide handles, the same for every task of this thread. */
 export const shared = (workerData as StreamWorkerData).shared;
@@ -30,12 +30,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-/** Runs one stream attempt in `memory` (default: the task's run memory); never throws. */
-export async function runAttempt(task: StreamTask, memory = RunMemory.from(task.run, shared.runSlab)): Promise<AttemptEnd> {
+/** The memory of the run `task` belongs to, as this thread sees it. */
+export function runMemoryOf(task: StreamTask | LaneTask): RunMemory {
+  return RunMemory.from(task.run, shared.runSlab);
+}
+
+/** Runs one stream attempt of the run in `memory`; never throws. */
+export async function runAttempt(task: StreamTask, memory: RunMemory): Promise<AttemptEnd> {
   beginLockScope();
   memory.set(task.index, THREAD, threadId);
   memory.set(task.index, STATE, RUNNING);
-  const services = new ServicesConnection({ run: task.runId, index: task.index, attempt: task.attempt });
+  const services = new ServicesConnection({ run: memory.runId, index: task.index, attempt: task.attempt });
   let ctx: WorkerContext | undefined;
   let observer: StreamParkObserver | undefined;
   try {

@@ -9,7 +9,7 @@ import { runLane } from './lane-worker.js';
 import { retire } from './retire.js';
 import { isLaneTask, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
 import { movedOutcome } from './transfer.js';
-import { runAttempt } from './worker-attempt.js';
+import { runAttempt, runMemoryOf } from './worker-attempt.js';
 
 /** Attempts this thread has run (for `maxStreamsPerThread`). */
 let attemptsHere = 0;
@@ -21,10 +21,11 @@ export default function runTask(task: StreamTask | LaneTask): Promise<StreamOutc
 
 async function runStreamTask(task: StreamTask): Promise<StreamOutcome> {
   if (task.trace) startTracing(threadId);
-  const { outcome, transfer } = await runAttempt(task);
+  const memory = runMemoryOf(task);
+  const { outcome, transfer } = await runAttempt(task, memory);
   const reported = task.trace ? { ...outcome, trace: stopTracing() } : outcome;
   if (task.retireAfter !== undefined && ++attemptsHere >= task.retireAfter) {
-    retire({ run: task.runId, index: task.index, attempt: task.attempt }, reported, transfer);
+    retire({ run: memory.runId, index: task.index, attempt: task.attempt }, reported, transfer);
   }
   // What the stream marked with ctx.transfer() is moved back, not copied.
   return transfer === undefined ? reported : movedOutcome(reported, transfer);
