@@ -1,27 +1,25 @@
 /**
  * Building and starting one attempt of one stream: the task message a worker receives and the
- * pool call. Whatever goes wrong before the worker has the task (a directory that cannot be
- * made, an input that cannot be cloned) fails that attempt with a typed error; it never
- * escapes into the run.
+ * pool call (or, for a plain single stream, the message to a resident lane: `residents.ts`).
+ * Whatever goes wrong before the worker has the task (a directory that cannot be made, an
+ * input that cannot be cloned) fails that attempt with a typed error; it never escapes into
+ * the run.
  */
-import type { Piscina } from 'piscina';
 import { InvalidArgumentError, StreamError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
+import type { RunRuntime } from './run-settings.js';
 import { errorInfo, unsendableError, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckedSpec } from './validate.js';
 
 /** What every attempt of a run shares. */
 export interface AttemptEnv {
-  readonly pool: Piscina;
+  /** The coordinator's pool (`residents`), tracer, directories and recycling. */
+  readonly runtime: Pick<RunRuntime, 'residents' | 'tracer' | 'directoryFor' | 'retireAfter'>;
+  /** Attempts that cannot be stopped from outside and move nothing ride a resident lane (`residents.ts`). */
+  readonly resident: boolean;
   readonly memory: RunMemory;
-  /** Record a trace of each attempt. */
-  readonly trace: boolean;
   /** Under heartbeat supervision: beat at least this often while parked. */
   readonly parkBeatMs: number | undefined;
-  /** A fresh directory for an attempt of stream `id`, or undefined when isolation is off. */
-  readonly directoryFor: (id: string) => string | undefined;
-  /** Threads end after this many attempts (`maxStreamsPerThread`), if set. */
-  readonly retireAfter: number | undefined;
   /** Attempt `attempt` of stream `index` was lost: its thread ended (terminated, crashed, retired) and may not have finished it. */
   readonly lost: (index: number, attempt: number) => void;
 }
@@ -54,8 +52,12 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
     const reason = new StreamError(`stream ${spec.id} could not start: ${(error as Error).message}`, { cause: error });
     return Promise.resolve({ ok: false, error: errorInfo(reason) });
   }
-  const options = moving || a.signal !== undefined ? { transferList: moving ? [...spec.transfer] : undefined, signal: a.signal } : undefined;
-  return env.pool.run(task, options as Parameters<Piscina['run']>[1]).then(
+  const plain = !moving && a.signal === undefined;
+  const sent =
+    env.resident && plain
+      ? env.runtime.residents.run(task)
+      : env.runtime.residents.runTask<StreamOutcome>(task, plain ? undefined : { transferList: moving ? [...spec.transfer] : undefined, signal: a.signal });
+  return sent.then(
     (outcome: StreamOutcome) => outcome,
     (error: unknown) => {
       // A thread that ended (terminated, crashed, retired) may not have finished the attempt;
@@ -80,11 +82,12 @@ function taskMessage(env: AttemptEnv, a: AttemptSpec): StreamTask {
   else task.task = spec.task;
   if (spec.exportName !== undefined) task.exportName = spec.exportName;
   if (a.resume !== undefined) task.resume = a.resume;
-  const directory = env.directoryFor(spec.id);
+  const { directoryFor, tracer, retireAfter } = env.runtime;
+  const directory = directoryFor(spec.id);
   if (directory !== undefined) task.directory = directory;
-  if (env.trace) task.trace = true;
+  if (tracer !== undefined) task.trace = true;
   if (env.parkBeatMs !== undefined) task.parkBeatMs = env.parkBeatMs;
-  if (env.retireAfter !== undefined) task.retireAfter = env.retireAfter;
+  if (retireAfter !== undefined) task.retireAfter = retireAfter;
   return task;
 }
 

@@ -36,6 +36,7 @@ import { AttemptTimes, type CoordinatorMetrics } from './metrics.js';
 import { createStreamPool } from './pool.js';
 import { execArgv, resourceLimits, threadEnv } from './pool-options.js';
 import { StreamRegistry, type StreamRegistryView } from './registry.js';
+import { ResidentLanes } from './residents.js';
 import { Run, type RunStats } from './run.js';
 import type { RunRuntime } from './run-settings.js';
 import { Scheduler } from './scheduler.js';
@@ -114,6 +115,7 @@ export class StreamCoordinator implements AsyncDisposable {
   /** Per-stream directories (`ctx.directory`), when isolation is on; merge them after a run. */
   readonly isolation: DirectoryIsolation | undefined;
   readonly #pool: Piscina;
+  readonly #residents: ResidentLanes;
   readonly #scheduler: Scheduler;
   #convergence: { type: ConvergenceType; intervalMs: number; callback: ((event: never) => unknown) | undefined } = {
     type: 'barrier',
@@ -163,6 +165,7 @@ export class StreamCoordinator implements AsyncDisposable {
       },
       threads: { started: (id) => this.#memoryPool.threadStarted(id), exited: (id) => this.#memoryPool.threadExited(id) },
     });
+    this.#residents = new ResidentLanes(this.#pool);
     this.#scheduler = new Scheduler({ maxThreads, maxSpareThreads });
     this.#pool.on('message', (message: unknown) => {
       if (isRetiredOutcome(message)) {
@@ -324,6 +327,7 @@ export class StreamCoordinator implements AsyncDisposable {
     this.#closed = true;
     const runs = [...this.#runs.values()];
     for (const run of runs) run.cancel(new Error('coordinator closed'));
+    this.#residents.close();
     // Streams of a run without per-task signals can only be stopped by ending their threads.
     const destroyed = runs.some((run) => !run.abortable) ? this.#pool.destroy() : undefined;
     await Promise.all(runs.map((run) => run.done.catch(() => {})));
@@ -372,7 +376,7 @@ export class StreamCoordinator implements AsyncDisposable {
 
   #runtime(warmUp: boolean): RunRuntime {
     return {
-      pool: this.#pool,
+      residents: this.#residents,
       scheduler: this.#scheduler,
       registry: this.#registry,
       processLocks: this.fileLocks.processLocks,

@@ -8,7 +8,7 @@
  * port's 'close'). The lane's own `port.close()` is no such signal: it completes only when
  * the thread's event loop turns (`shared/ports.ts`).
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { letClosedPortsGo } from '../shared/ports.js';
 import { errorInfo, unsendableError, type LaneMessage, type LaneTask, type StreamOutcome, type StreamTask } from './task.js';
 import { runAttempt, runMemoryOf } from './worker-attempt.js';
@@ -26,7 +26,7 @@ export async function runLane(task: LaneTask): Promise<number> {
     for (let index = memory.claim(); index >= 0; index = memory.claim()) {
       memory.setCurrent(task.lane, index);
       const { outcome, transfer } = await runAttempt(streamTask(task, index), memory);
-      post(task, index, outcome, transfer);
+      postOutcome(task.port, index, task.specs[index]!.id, outcome, transfer);
       memory.setCurrent(task.lane, -1);
       ran++;
     }
@@ -52,12 +52,12 @@ function streamTask(lane: LaneTask, index: number): StreamTask {
   };
 }
 
-/** Posts stream `index`'s outcome, moving what `ctx.transfer()` marked; an outcome that cannot be cloned becomes its error. */
-function post(lane: LaneTask, index: number, outcome: StreamOutcome, transfer: readonly TransferListItem[] | undefined): void {
+/** Posts stream `index`'s (`id`'s) outcome on `port`, moving what `ctx.transfer()` marked; an outcome that cannot be cloned becomes its error. */
+export function postOutcome(port: MessagePort, index: number, id: string, outcome: StreamOutcome, transfer: readonly TransferListItem[] | undefined): void {
   try {
-    lane.port.postMessage({ index, outcome } satisfies LaneMessage, transfer === undefined ? [] : [...transfer]);
+    port.postMessage({ index, outcome } satisfies LaneMessage, transfer === undefined ? [] : [...transfer]);
   } catch {
-    const failed: StreamOutcome = { ok: false, error: errorInfo(unsendableError(lane.specs[index]!.id)) };
-    lane.port.postMessage({ index, outcome: failed } satisfies LaneMessage);
+    const failed: StreamOutcome = { ok: false, error: errorInfo(unsendableError(id)) };
+    port.postMessage({ index, outcome: failed } satisfies LaneMessage);
   }
 }

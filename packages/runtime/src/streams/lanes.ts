@@ -27,9 +27,9 @@
  * claim) fails. The open ports also keep the process alive while outcomes are on their way.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import { StreamError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
+import type { ResidentLanes } from './residents.js';
 import type { RunPolicy, RunRuntime } from './run-settings.js';
 import { stopsOneByOne } from './run-stream.js';
 import type { Job, Scheduler, ScheduledRun } from './scheduler.js';
@@ -104,7 +104,7 @@ function estimatedBytes(value: unknown, nodes: number): number {
 export class Lanes {
   readonly #run: LanedRun;
   readonly #memory: RunMemory;
-  readonly #pool: Piscina;
+  readonly #pool: ResidentLanes;
   readonly #scheduler: Scheduler;
   readonly #task: Omit<LaneTask, 'lane' | 'port'>;
   readonly #queued = new Set<Job>();
@@ -118,7 +118,7 @@ export class Lanes {
   readonly #terminators = new Set<AbortController>();
   #stopTimer: NodeJS.Timeout | undefined;
 
-  constructor(run: LanedRun, specs: readonly CheckedSpec[], pool: Piscina, scheduler: Scheduler) {
+  constructor(run: LanedRun, specs: readonly CheckedSpec[], pool: ResidentLanes, scheduler: Scheduler) {
     this.#run = run;
     this.#memory = run.memory;
     this.#pool = pool;
@@ -241,7 +241,7 @@ export class Lanes {
     const terminator = new AbortController();
     this.#terminators.add(terminator);
     const task: LaneTask = { ...this.#task, lane, port };
-    this.#pool.run(task, { transferList: [port], signal: terminator.signal }).finally(() => this.#terminators.delete(terminator)).then(
+    this.#pool.runTask(task, { transferList: [port], signal: terminator.signal }).finally(() => this.#terminators.delete(terminator)).then(
       () => {
         this.#scheduler.finished(job);
         over();

@@ -16,7 +16,7 @@
  * runs, and small runs while every block is taken get a buffer of their own, as before.
  */
 import { Barrier } from '../sync/barrier.js';
-import { RUN_INFO_BYTES, RunMemory, type RunInfo } from './layout.js';
+import { RETAINED, RUN_INFO_BYTES, RunMemory, THREAD, type RunInfo } from './layout.js';
 
 /** Runs of at most this many streams fit in a block. */
 const BLOCK_STREAMS = 16;
@@ -74,5 +74,27 @@ export class RunMemoryPool {
       this.#held.delete(block);
       this.#free.push(block);
     }
+  }
+}
+
+/**
+ * The threads that may still write to one run's memory once the run has ended: those of its
+ * lost attempts and of attempts that ended with an async barrier wait pending (slot RETAINED).
+ */
+export class RunWriters {
+  /** Undefined once a lost attempt's thread is unknown (it had not written its slot yet): the memory is never reused. */
+  #threads: Set<number> | undefined = new Set();
+
+  /** Stream `index`'s current attempt was lost: its thread (slot THREAD) may still write to `memory`. */
+  lost(memory: RunMemory, index: number): void {
+    const thread = memory.get(index, THREAD);
+    if (thread === 0) this.#threads = undefined;
+    else this.#threads?.add(thread);
+  }
+
+  /** The run has ended: gives `memory` back to `pool` once every thread that may still write to it has exited. */
+  giveBack(memory: RunMemory, pool: RunMemoryPool): void {
+    for (let index = 0; index < memory.streams; index++) if (memory.get(index, RETAINED) !== 0) this.lost(memory, index);
+    if (this.#threads !== undefined) pool.give(memory, this.#threads);
   }
 }

@@ -33,3 +33,26 @@ export function retire(address: ServicesAddress, outcome: StreamOutcome, transfe
   parentPort!.postMessage(message, transfer === undefined ? [] : [...transfer]);
   process.exit(0);
 }
+
+/**
+ * Last outcomes of a run's retiring threads (main side), by attempt: each arrives before
+ * Piscina fails its attempt's task, and is taken when that task ends.
+ */
+export class LastWords {
+  readonly #outcomes = new Map<string, StreamOutcome>();
+
+  /** A retiring thread posted `outcome` for attempt `attempt` of stream `index`. */
+  heard(index: number, attempt: number, outcome: StreamOutcome): void {
+    this.#outcomes.set(`${index}:${attempt}`, outcome);
+  }
+
+  /** The last outcome posted for attempt `attempt` of stream `index`, if any; once. */
+  take(index: number, attempt: number): StreamOutcome | undefined {
+    // Most runs never hear any: no key is built for them.
+    if (this.#outcomes.size === 0) return undefined;
+    const key = `${index}:${attempt}`;
+    const outcome = this.#outcomes.get(key);
+    this.#outcomes.delete(key);
+    return outcome;
+  }
+}

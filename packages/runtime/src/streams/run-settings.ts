@@ -1,8 +1,8 @@
 /** What a run is given: the coordinator's runtime, its convergence and its policy. */
-import type { Piscina } from 'piscina';
 import type { ProcessLocks } from '../fs/process-locks.js';
 import type { ConvergenceType } from './convergence/index.js';
 import type { RunMemoryPool } from './memory-pool.js';
+import type { ResidentLanes } from './residents.js';
 import type { AttemptTimes } from './metrics.js';
 import type { StreamRegistry } from './registry.js';
 import type { Scheduler } from './scheduler.js';
@@ -12,7 +12,8 @@ import type { StreamResult } from './types.js';
 
 /** What a coordinator lends each of its runs. */
 export interface RunRuntime {
-  readonly pool: Piscina;
+  /** The pool's gate: resident lanes for single streams, `runTask` for every other pool task. */
+  readonly residents: ResidentLanes;
   readonly scheduler: Scheduler;
   readonly registry: StreamRegistry;
   readonly processLocks: ProcessLocks;

@@ -16,7 +16,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { now } from '../shared/clock.js';
-import { AbortedError, DeadlockError, StreamError, TimeoutError } from '../shared/errors.js';
+import { AbortedError, DeadlockError, StreamError } from '../shared/errors.js';
 import type { GuardianDecision } from '../protocols/heartbeat.js';
 import * as checkpoints from '../sync/raw/checkpoint.js';
 import { startAttempt, type AttemptEnv } from './attempt.js';
@@ -24,14 +24,16 @@ import { Lanes, laneCount, type LanedRun } from './lanes.js';
 import { census, newStream, stopsOneByOne, type Census, type Stream } from './run-stream.js';
 import { GuardedCallback } from './convergence/callback.js';
 import { createConvergence, type Convergence } from './convergence/index.js';
-import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RETAINED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
+import { CANCEL, CANCELLED, NOT_CANCELLED, QUEUED, RUNNING, RunMemory, SETTLED, STATE, THREAD, TIMED_OUT } from './layout.js';
+import { RunWriters } from './memory-pool.js';
+import { LastWords } from './retire.js';
 import type { RunRecords } from './registry.js';
 import type { RunConvergence, RunPolicy, RunRuntime } from './run-settings.js';
 import type { Job, ScheduledRun } from './scheduler.js';
 import { serve, type MainServices, type ServicesAddress, type ServicesRequest } from './services.js';
 import { budgetSpentMessage, Supervisor } from './supervisor.js';
 import { errorInfo, reasonInfo, type StreamOutcome } from './task.js';
-import { armTimeBudget } from './time-budget.js';
+import { armTimeBudget, runTimeout, streamTimeout } from './time-budget.js';
 import type { StreamErrorInfo, StreamResult, StreamStatus } from './types.js';
 import type { CheckedSpec } from './validate.js';
 
@@ -67,15 +69,11 @@ export class Run implements ScheduledRun, LanedRun {
   /** Work that must finish before `done` settles: resource releases, async callbacks. */
   readonly #pendingWork: Promise<unknown>[] = [];
   #pending: number;
-  /**
-   * Threads that may still write to the run's memory: those of lost attempts (`memory-pool.ts`);
-   * undefined once a lost attempt's thread is unknown (it had not written its slot yet).
-   */
-  #writers: Set<number> | undefined = new Set();
+  /** Threads that may still write to the run's memory once it ended (`memory-pool.ts`). */
+  readonly #writers = new RunWriters();
   #runTimer: NodeJS.Timeout | undefined;
   #deadlock: StreamErrorInfo | undefined;
-  /** Last outcomes of retiring threads, by `index:attempt`, until their attempt's pool call ends. */
-  readonly #lastWords = new Map<string, StreamOutcome>();
+  readonly #lastWords = new LastWords();
   #resolve!: (results: StreamResult[]) => void;
   #reject!: (error: Error) => void;
 
@@ -102,26 +100,21 @@ export class Run implements ScheduledRun, LanedRun {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    const ids = specs.map((s) => s.id);
     // Opening forgets the finished runs' records, which read their memory live: right after the
     // memory was taken, so no record ever reads a block that serves another run.
-    this.#records = runtime.registry.open(
-      this.id,
-      specs.map((s) => s.id),
-      this.memory,
-    );
-    const ids = specs.map((s) => s.id);
+    this.#records = runtime.registry.open(this.id, ids, this.memory);
     this.#supervisor = policy.supervision === undefined ? undefined : new Supervisor(policy.supervision, ids, this);
-    this.#lanes = lanes > 0 ? new Lanes(this, specs, runtime.pool, runtime.scheduler) : undefined;
+    this.#lanes = lanes > 0 ? new Lanes(this, specs, runtime.residents, runtime.scheduler) : undefined;
     this.#env = {
-      pool: runtime.pool,
+      runtime,
+      // A plain single stream (`coordinator.run()`) rides a resident lane (`residents.ts`).
+      resident: specs.length === 1 && !this.#stoppable && runtime.tracer === undefined && runtime.retireAfter === undefined,
       memory: this.memory,
-      trace: runtime.tracer !== undefined,
       parkBeatMs: this.#supervisor?.parkBeatMs,
-      directoryFor: runtime.directoryFor,
-      retireAfter: runtime.retireAfter,
       lost: (index, attempt) => {
         // A restart recorded the attempt it replaced (`#restart`): only the current one is read here.
-        if (this.#streams[index]?.attempt === attempt) this.#lostWriter(index);
+        if (this.#streams[index]?.attempt === attempt) this.#writers.lost(this.memory, index);
       },
     };
   }
@@ -197,7 +190,7 @@ export class Run implements ScheduledRun, LanedRun {
 
   /** A retiring thread's last outcome (it arrives before Piscina fails the task of the exited thread). */
   retired(address: ServicesAddress, outcome: StreamOutcome): void {
-    if (address.run === this.id) this.#lastWords.set(`${address.index}:${address.attempt}`, outcome);
+    if (address.run === this.id) this.#lastWords.heard(address.index, address.attempt, outcome);
   }
 
   /** The scheduler found every running stream waiting at this run's barrier with no thread left. */
@@ -253,19 +246,10 @@ export class Run implements ScheduledRun, LanedRun {
     }
     const signal = s.controller?.signal;
     void startAttempt(this.#env, { spec: s.spec, index: s.index, attempt, resume: s.details, signal }).then((outcome) => {
-      const last = this.#takeLastWords(s.index, attempt);
+      const last = this.#lastWords.take(s.index, attempt);
       this.#runtime.scheduler.finished(job);
       this.#finish(s, attempt, last ?? outcome);
     });
-  }
-
-  /** The last outcome a retiring thread posted for this attempt, if it did (see `retired`). */
-  #takeLastWords(index: number, attempt: number): StreamOutcome | undefined {
-    if (this.#lastWords.size === 0) return undefined;
-    const key = `${index}:${attempt}`;
-    const last = this.#lastWords.get(key);
-    this.#lastWords.delete(key);
-    return last;
   }
 
   #finish(s: Stream, attempt: number, outcome: StreamOutcome): void {
@@ -312,13 +296,6 @@ export class Run implements ScheduledRun, LanedRun {
     if (this.#pending === 0) void this.#end();
   }
 
-  /** The thread of stream `index`'s attempt may still write to the run's memory. */
-  #lostWriter(index: number): void {
-    const thread = this.memory.get(index, THREAD);
-    if (thread === 0) this.#writers = undefined;
-    else this.#writers?.add(thread);
-  }
-
   #releaseHoldings(s: Stream): void {
     const releasing = this.#runtime.releaseHoldings(s.spec.id);
     if (releasing !== undefined) this.#pendingWork.push(releasing.catch(() => {}));
@@ -338,9 +315,7 @@ export class Run implements ScheduledRun, LanedRun {
     while (this.#pendingWork.length > 0) await Promise.all(this.#pendingWork.splice(0));
     for (const port of this.#ports) port.close();
     this.#records.finish();
-    // An attempt that ended with an async barrier wait pending keeps writing until its thread ends.
-    for (const s of this.#streams) if (this.memory.get(s.index, RETAINED) !== 0) this.#lostWriter(s.index);
-    if (this.#writers !== undefined) this.#runtime.memoryPool.give(this.memory, this.#writers);
+    this.#writers.giveBack(this.memory, this.#runtime.memoryPool);
     const failed = this.#callback.error;
     if (failed !== undefined) this.#reject(failed);
     else this.#resolve(results);
@@ -386,14 +361,11 @@ export class Run implements ScheduledRun, LanedRun {
 
   #expire(s: Stream): void {
     if (s.settled) return;
-    const error = errorInfo(
-      new TimeoutError(`stream ${s.spec.id} ran past its timeoutMs (${s.spec.timeoutMs} ms); stop when ctx.signal aborts, or raise streams[].timeoutMs`),
-    );
-    this.#stop(s, { status: 'failed', error }, TIMED_OUT, false);
+    this.#stop(s, { status: 'failed', error: errorInfo(streamTimeout(s.spec.id, s.spec.timeoutMs)) }, TIMED_OUT, false);
   }
 
   #expireRun(timeoutMs: number): void {
-    const error = errorInfo(new TimeoutError(`the run ran past its timeoutMs (${timeoutMs} ms); raise options.timeoutMs or give the run less work`));
+    const error = errorInfo(runTimeout(timeoutMs));
     for (const s of this.#streams) {
       if (s.settled) continue;
       if (this.#withdraw(s)) this.#settle(s, 'cancelled', undefined, error);
@@ -418,7 +390,7 @@ export class Run implements ScheduledRun, LanedRun {
     s.startedAt ??= stuckSince;
     s.disarm?.();
     // Terminates the stuck worker; its old attempt's outcome is ignored from here on.
-    this.#lostWriter(s.index);
+    this.#writers.lost(this.memory, s.index);
     s.attempt++;
     old?.abort();
     // The restarted attempt starts over, so barrier rounds can no longer line up.

@@ -80,8 +80,22 @@ export interface LaneTask {
 export type LaneMessage = { readonly index: number; readonly outcome: StreamOutcome } | { readonly index: -1 };
 
 /** Whether a task sent to a worker is a lane. */
-export function isLaneTask(task: StreamTask | LaneTask): task is LaneTask {
+export function isLaneTask(task: StreamTask | LaneTask | ResidentTask): task is LaneTask {
   return 'specs' in task;
+}
+
+/**
+ * A resident lane, as sent to a Piscina worker: it serves the {@link StreamTask}s posted on
+ * `resident` one at a time, answering each with a {@link LaneMessage}, until `null` tells it to
+ * leave (`residents.ts`).
+ */
+export interface ResidentTask {
+  readonly resident: MessagePort;
+}
+
+/** Whether a task sent to a worker is a resident lane. */
+export function isResidentTask(task: StreamTask | LaneTask | ResidentTask): task is ResidentTask {
+  return 'resident' in task;
 }
 
 /** How an attempt ended, as the worker reports it. */

@@ -4,6 +4,7 @@
  * loads. The timer is armed when the attempt gets a thread, then re-armed from the stamp.
  */
 import { now } from '../shared/clock.js';
+import { TimeoutError } from '../shared/errors.js';
 import type { RunMemory } from './layout.js';
 
 /** While the function has not been called yet, look again this often. */
@@ -25,4 +26,14 @@ export function armTimeBudget(memory: RunMemory, index: number, timeoutMs: numbe
   // The attempt cannot have run for timeoutMs before it had a thread: the first look is then.
   timer = setTimeout(check, timeoutMs);
   return () => clearTimeout(timer);
+}
+
+/** What a stream that ran past its `timeoutMs` fails with. */
+export function streamTimeout(id: string, timeoutMs: number | undefined): TimeoutError {
+  return new TimeoutError(`stream ${id} ran past its timeoutMs (${timeoutMs} ms); stop when ctx.signal aborts, or raise streams[].timeoutMs`);
+}
+
+/** What the streams of a run that ran past its `timeoutMs` fail with. */
+export function runTimeout(timeoutMs: number): TimeoutError {
+  return new TimeoutError(`the run ran past its timeoutMs (${timeoutMs} ms); raise options.timeoutMs or give the run less work`);
 }
