@@ -106,13 +106,8 @@ export interface RunInfo {
   readonly checkpointIntervalMs: number;
 }
 
-const INFO_RUN_ID = 0;
-const INFO_STREAMS = 1;
-const INFO_LANES = 2;
-const INFO_EPOCH_MS = 3;
-const INFO_CHECKPOINT_INTERVAL_MS = 4;
-/** Byte offset of the run's words, from the start of its memory. */
-const INFO_WORDS_AT = 5;
+/** The Float64 word of each field of a run's info; `wordsAt` is the byte offset of its words from the start of its memory. */
+const INFO = { runId: 0, streams: 1, lanes: 2, epochMs: 3, checkpointIntervalMs: 4, wordsAt: 5 } as const;
 const INFO_WORDS = 6;
 /** Bytes of the run's info; its barrier follows. */
 export const RUN_INFO_BYTES = INFO_WORDS * 8;
@@ -147,12 +142,12 @@ export class RunMemory implements RunInfo {
     this.ref = ref;
     this.#buffer = buffer;
     this.#at = at;
-    this.runId = info[INFO_RUN_ID]!;
-    this.streams = info[INFO_STREAMS]!;
-    this.lanes = info[INFO_LANES]!;
-    this.epochMs = info[INFO_EPOCH_MS]!;
-    this.checkpointIntervalMs = info[INFO_CHECKPOINT_INTERVAL_MS]!;
-    this.words = new Int32Array(buffer, at + info[INFO_WORDS_AT]!, runWordBytes(this.streams, this.lanes) / 4);
+    this.runId = info[INFO.runId]!;
+    this.streams = info[INFO.streams]!;
+    this.lanes = info[INFO.lanes]!;
+    this.epochMs = info[INFO.epochMs]!;
+    this.checkpointIntervalMs = info[INFO.checkpointIntervalMs]!;
+    this.words = new Int32Array(buffer, at + info[INFO.wordsAt]!, runWordBytes(this.streams, this.lanes) / 4);
     this.#barrier = barrier;
   }
 
@@ -283,10 +278,10 @@ export class RunMemory implements RunInfo {
 /** Writes a run's info at byte `at` of `buffer`, its words lying `wordsAt` bytes further. */
 function writeInfo(buffer: SharedArrayBuffer, at: number, info: RunInfo, wordsAt: number): void {
   const words = new Float64Array(buffer, at, INFO_WORDS);
-  words[INFO_RUN_ID] = info.runId;
-  words[INFO_STREAMS] = info.streams;
-  words[INFO_LANES] = info.lanes;
-  words[INFO_EPOCH_MS] = info.epochMs;
-  words[INFO_CHECKPOINT_INTERVAL_MS] = info.checkpointIntervalMs;
-  words[INFO_WORDS_AT] = wordsAt;
+  words[INFO.runId] = info.runId;
+  words[INFO.streams] = info.streams;
+  words[INFO.lanes] = info.lanes;
+  words[INFO.epochMs] = info.epochMs;
+  words[INFO.checkpointIntervalMs] = info.checkpointIntervalMs;
+  words[INFO.wordsAt] = wordsAt;
 }
