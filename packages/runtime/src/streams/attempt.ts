@@ -6,7 +6,7 @@
  * the run.
  */
 import { InvalidArgumentError, StreamError } from '../shared/errors.js';
-import type { RunMemory } from './layout.js';
+import { THREAD, type RunMemory } from './layout.js';
 import type { RunRuntime } from './run-settings.js';
 import { errorInfo, unsendableError, type StreamOutcome, type StreamTask } from './task.js';
 import type { CheckedSpec } from './validate.js';
@@ -55,7 +55,7 @@ export function startAttempt(env: AttemptEnv, a: AttemptSpec): Promise<StreamOut
   const plain = !moving && a.signal === undefined;
   const sent =
     env.resident && plain
-      ? env.runtime.residents.run(task)
+      ? env.runtime.residents.run(task, () => env.memory.get(a.index, THREAD) === 0)
       : env.runtime.residents.runTask<StreamOutcome>(task, plain ? undefined : { transferList: moving ? [...spec.transfer] : undefined, signal: a.signal });
   return sent.then(
     (outcome: StreamOutcome) => outcome,

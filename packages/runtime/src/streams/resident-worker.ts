@@ -7,13 +7,15 @@
  */
 import { letClosedPortsGo } from '../shared/ports.js';
 import { postOutcome } from './lane-worker.js';
-import type { ResidentTask, StreamTask } from './task.js';
+import type { LaneMessage, ResidentTask, StreamTask } from './task.js';
 import { runAttempt, runMemoryOf } from './worker-attempt.js';
 
 /** Serves attempts until told to leave; resolves with how many it ran. */
 export function runResident(task: ResidentTask): Promise<number> {
   const port = task.resident;
   let served = 0;
+  // Tells the coordinator this thread runs the resident: from here on, its port closes with the thread.
+  port.postMessage({ index: -1 } satisfies LaneMessage);
   return new Promise((resolve) => {
     port.on('message', (message: StreamTask | null) => {
       if (message !== null) {

@@ -13,59 +13,82 @@
  * scheduler still counts each such attempt as holding a thread, so `maxThreads` and
  * compensation hold as for any task; a resident between attempts holds its thread for nobody.
  * So that Piscina never starts a thread for other work while residents idle, every other pool
- * task (`runTask`) first tells the idle residents to leave and waits until their tasks have
- * given their threads back (at most {@link VACATE_MS}); and an idle resident is told to leave
- * after {@link LINGER_MS}, so residents never keep a process alive that has nothing to do.
+ * task (`runTask`) first tells the idle residents to leave and waits until their threads are
+ * free; and an idle resident is told to leave after {@link LINGER_MS}, so residents never keep
+ * a process alive that has nothing to do.
  *
- * Failure: a resident's thread that dies (a crash, `close()`) closes its port after every
- * message it posted; an attempt still in flight then fails with the task's error, as a pool
- * task's would (a lost attempt, `attempt.ts`). An input that cannot be cloned fails its attempt
- * with the clone error and leaves the resident idle.
+ * A resident's thread keeps its event loop running between attempts, so work a finished stream
+ * left behind (a timer, a callback) runs there, as it would not on a thread parked between pool
+ * tasks. Two guards keep it from costing anyone else: a resident that has not left within
+ * {@link LEAVE_MS} of being told, or has not started an attempt within {@link START_MS} of
+ * receiving it, is terminated (each resident task carries an AbortSignal; Piscina's abortable
+ * path is paid once per resident, not per attempt); and an attempt whose resident's thread
+ * ended before the attempt touched its slot never started, so it is moved to a fresh resident
+ * (at most {@link MAX_MOVES} times) instead of failing for another stream's fault.
+ *
+ * Failure: a resident's thread that dies closes its port after every message it posted; an
+ * attempt that had started then fails with the task's error, as a pool task's would (a lost
+ * attempt, `attempt.ts`). An input that cannot be cloned fails its attempt with the clone error
+ * and leaves the resident idle. Every wait on a resident's thread is bounded by
+ * {@link BACKSTOP_MS}.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { StreamError } from '../shared/errors.js';
 import { now } from '../shared/clock.js';
-import type { LaneMessage, ResidentTask, StreamOutcome, StreamTask } from './task.js';
+import { StreamError } from '../shared/errors.js';
+import { errorInfo, type LaneMessage, type ResidentTask, type StreamOutcome, type StreamTask } from './task.js';
 
 /** How long a resident may idle before it gives its thread back: long enough for a caller's next call. */
 export const LINGER_MS = 10;
-/** How long an attempt lost with its resident waits for the resident's port to deliver what it posted. */
-const DRAIN_MS = 1000;
-/**
- * How long another pool task waits for leaving residents to give their threads back: a thread
- * busy with a stream's leftover work (a timer that spins) may never take its message to leave,
- * and then Piscina starts a thread for the task rather than leave it waiting.
- */
-const VACATE_MS = 100;
+/** A resident told to leave that has not within this long (its thread busy with a stream's leftover work) is terminated. */
+const LEAVE_MS = 250;
+/** A resident that has not started a posted attempt within this long (its thread busy with leftover work) is terminated. */
+const START_MS = 1000;
+/** The longest any wait on a resident's thread lasts: a port that never closes, a termination that never ends. */
+const BACKSTOP_MS = 2000;
+/** Times an attempt that never started is moved to a fresh resident before it fails. */
+const MAX_MOVES = 2;
 
 /** What `pool.run` takes beside its task. */
 export type PoolRunOptions = Parameters<Piscina['run']>[1];
 
-interface InFlight {
+/** An attempt posted to a resident. */
+interface Attempt {
+  readonly task: StreamTask;
+  /** Whether the attempt's worker has not touched its slot (it never started). */
+  readonly untouched: () => boolean;
   readonly resolve: (outcome: StreamOutcome) => void;
   readonly reject: (error: unknown) => void;
+  postedAt: number;
+  moves: number;
 }
 
 interface Resident {
   readonly port: MessagePort;
+  /** Terminates its thread. */
+  readonly kill: AbortController;
   /** Its pool task, settled once its thread is free again (or gone); never rejects. */
-  readonly ended: Promise<unknown>;
+  ended: Promise<unknown>;
+  /** Whether its thread has run the resident task (its first message came). */
+  reached: boolean;
   /** Why its pool task failed (its thread ended), once it has. */
   failure: { readonly error: unknown } | undefined;
   closed: boolean;
-  attempt: InFlight | undefined;
+  attempt: Attempt | undefined;
   idleSince: number;
+  /** When it was told to leave, if it was. */
+  leftAt: number | undefined;
 }
 
 /** A coordinator's resident lanes, and the gate every other pool task goes through. */
 export class ResidentLanes {
   readonly #pool: Piscina;
+  /** Residents whose pool task has not ended. */
+  readonly #live = new Set<Resident>();
   /** Residents between attempts; the last one idle is taken first. */
   #idle: Resident[] = [];
-  /** Pool tasks of residents told to leave that have not given their threads back yet. */
-  readonly #leaving = new Set<Promise<unknown>>();
-  #sweep: NodeJS.Timeout | undefined;
+  #tick: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(pool: Piscina) {
     this.#pool = pool;
@@ -74,58 +97,69 @@ export class ResidentLanes {
   /**
    * Runs attempt `task` on an idle resident, or a new one; settles as `pool.run(task)` would:
    * with the outcome, or rejected with the clone error or the error its thread ended with.
+   * `untouched` says whether the attempt's worker has not touched its slot yet.
    */
-  run(task: StreamTask): Promise<StreamOutcome> {
-    const resident = this.#idle.pop() ?? this.#start();
-    return new Promise((resolve, reject) => {
-      try {
-        resident.port.postMessage(task);
-      } catch (error) {
-        // Nothing reached the resident: it stays as it was.
-        this.#rest(resident);
-        reject(error);
-        return;
-      }
-      resident.attempt = { resolve, reject };
-    });
+  run(task: StreamTask, untouched: () => boolean): Promise<StreamOutcome> {
+    return new Promise((resolve, reject) => this.#post({ task, untouched, resolve, reject, postedAt: 0, moves: 0 }));
   }
 
   /** Runs a task of another kind on the pool, once the residents that idle have given their threads back. */
   runTask<T>(task: unknown, options?: PoolRunOptions): Promise<T> {
     this.#dismissIdle();
-    if (this.#leaving.size === 0) return this.#pool.run(task, options) as Promise<T>;
-    return this.#vacated().then(() => this.#pool.run(task, options) as Promise<T>);
+    const leaving = [...this.#live].filter((r) => r.leftAt !== undefined).map((r) => r.ended);
+    if (leaving.length === 0) return this.#pool.run(task, options) as Promise<T>;
+    return bounded(Promise.all(leaving)).then(() => this.#pool.run(task, options) as Promise<T>);
   }
 
-  /** Settles once every leaving resident has given its thread back, or after {@link VACATE_MS}. */
-  #vacated(): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise((resolve) => (timer = setTimeout(resolve, VACATE_MS)));
-    return Promise.race([Promise.all(this.#leaving), waited]).finally(() => clearTimeout(timer));
-  }
-
-  /** Tells every idle resident to leave (the coordinator closes). */
+  /** Tells every idle resident to leave (the coordinator closes); attempts lost from here on are not moved. */
   close(): void {
-    clearTimeout(this.#sweep);
-    this.#sweep = undefined;
+    this.#closed = true;
     this.#dismissIdle();
+  }
+
+  #post(attempt: Attempt): void {
+    const resident = this.#idle.pop() ?? this.#start();
+    try {
+      resident.port.postMessage(attempt.task);
+    } catch (error) {
+      // Nothing reached the resident: it stays as it was.
+      this.#rest(resident);
+      attempt.reject(error);
+      return;
+    }
+    attempt.postedAt = now();
+    resident.attempt = attempt;
+    this.#arm();
   }
 
   #start(): Resident {
     const { port1, port2 } = new MessageChannel();
-    let drainTimer: NodeJS.Timeout | undefined;
+    const resident: Resident = {
+      port: port1,
+      kill: new AbortController(),
+      ended: Promise.resolve(),
+      reached: false,
+      failure: undefined,
+      closed: false,
+      attempt: undefined,
+      idleSince: 0,
+      leftAt: undefined,
+    };
+    this.#live.add(resident);
     const task: ResidentTask = { resident: port2 };
-    const ended = this.runTask(task, { transferList: [port2] }).catch((error: unknown) => {
-      resident.failure = { error };
-      this.#forget(resident);
-      if (resident.attempt === undefined) return;
-      if (resident.closed) this.#lose(resident);
-      // A thread's messages arrive before its port's close; a task that never reached a thread has no port to close.
-      else drainTimer = setTimeout(() => this.#lose(resident), DRAIN_MS);
-    });
-    const resident: Resident = { port: port1, ended, failure: undefined, closed: false, attempt: undefined, idleSince: 0 };
+    resident.ended = this.runTask(task, { transferList: [port2], signal: resident.kill.signal }).then(
+      () => this.#live.delete(resident),
+      (error: unknown) => {
+        this.#live.delete(resident);
+        resident.failure = { error };
+        this.#gone(resident);
+      },
+    );
     port1.on('message', (message: LaneMessage) => {
-      if (!('outcome' in message)) return;
+      if (!('outcome' in message)) {
+        resident.reached = true;
+        return;
+      }
       const attempt = resident.attempt;
       resident.attempt = undefined;
       if (resident.failure === undefined && !resident.closed) this.#rest(resident);
@@ -133,28 +167,50 @@ export class ResidentLanes {
     });
     port1.once('close', () => {
       resident.closed = true;
-      this.#forget(resident);
-      if (resident.failure === undefined) return;
-      clearTimeout(drainTimer);
-      this.#lose(resident);
+      this.#gone(resident);
     });
     // Its pool task keeps the process alive while it serves; the port need not.
     port1.unref();
     return resident;
   }
 
-  /** Fails the attempt in flight on a resident whose thread ended. */
+  /**
+   * A resident's task failed or its port closed. Once its thread is gone and everything it
+   * posted has arrived (its port closed; a task that never reached a thread posted nothing;
+   * at worst after BACKSTOP_MS), the attempt it held is settled.
+   */
+  #gone(resident: Resident): void {
+    this.#forget(resident);
+    if (resident.failure === undefined || resident.attempt === undefined) return;
+    if (resident.closed || !resident.reached) this.#lose(resident);
+    // Not unref'd: a caller awaits this attempt, and the process must not end under it.
+    else setTimeout(() => this.#lose(resident), BACKSTOP_MS);
+  }
+
+  /** Settles the attempt a resident whose thread ended still held: moved if it never started, else lost. */
   #lose(resident: Resident): void {
     const attempt = resident.attempt;
     resident.attempt = undefined;
-    const error = resident.failure?.error ?? new StreamError('the worker thread ended before the stream could report; run it again');
-    attempt?.reject(error);
+    if (attempt === undefined) return;
+    const error = resident.failure?.error;
+    if (!attempt.untouched()) {
+      attempt.reject(error ?? new StreamError(`stream ${attempt.task.id}'s worker thread ended before the stream could report; run it again`));
+      return;
+    }
+    // It never started: another stream's leftover work (or a crash it left) took the thread, not this stream.
+    if (!this.#closed && attempt.moves < MAX_MOVES) {
+      attempt.moves++;
+      this.#post(attempt);
+      return;
+    }
+    const never = new StreamError(`stream ${attempt.task.id} never started: its worker thread ended or stayed busy with work an earlier stream left behind`, { cause: error });
+    attempt.resolve({ ok: false, error: errorInfo(never) });
   }
 
   #rest(resident: Resident): void {
     resident.idleSince = now();
     this.#idle.push(resident);
-    this.#sweep ??= setTimeout(() => this.#sweepIdle(), LINGER_MS).unref();
+    this.#arm();
   }
 
   #forget(resident: Resident): void {
@@ -162,13 +218,23 @@ export class ResidentLanes {
     if (at >= 0) this.#idle.splice(at, 1);
   }
 
-  #sweepIdle(): void {
-    this.#sweep = undefined;
-    const cutoff = now() - LINGER_MS;
-    const stale = this.#idle.filter((r) => r.idleSince <= cutoff);
-    this.#idle = this.#idle.filter((r) => r.idleSince > cutoff);
+  #arm(): void {
+    this.#tick ??= setTimeout(() => this.#sweep(), LINGER_MS).unref();
+  }
+
+  /** Dismisses residents idle for LINGER_MS; terminates those that neither left nor started an attempt in time. */
+  #sweep(): void {
+    this.#tick = undefined;
+    const at = now();
+    const stale = this.#idle.filter((r) => r.idleSince <= at - LINGER_MS);
+    this.#idle = this.#idle.filter((r) => r.idleSince > at - LINGER_MS);
     for (const resident of stale) this.#dismiss(resident);
-    if (this.#idle.length > 0) this.#sweep = setTimeout(() => this.#sweepIdle(), LINGER_MS).unref();
+    for (const resident of this.#live) {
+      const attempt = resident.attempt;
+      const stuck = attempt !== undefined && at - attempt.postedAt >= START_MS && attempt.untouched();
+      if (stuck || (resident.leftAt !== undefined && at - resident.leftAt >= LEAVE_MS)) resident.kill.abort();
+    }
+    if (this.#live.size > 0) this.#arm();
   }
 
   #dismissIdle(): void {
@@ -179,9 +245,15 @@ export class ResidentLanes {
   }
 
   #dismiss(resident: Resident): void {
+    resident.leftAt = now();
     resident.port.postMessage(null);
-    const ended = resident.ended;
-    this.#leaving.add(ended);
-    void ended.then(() => this.#leaving.delete(ended));
+    this.#arm();
   }
+}
+
+/** `promise`, or BACKSTOP_MS, whichever comes first. */
+function bounded(promise: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, BACKSTOP_MS)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
