@@ -21,8 +21,8 @@
  * left behind (a timer, a callback) runs there, as it would not on a thread parked between pool
  * tasks. Two guards keep it from costing anyone else: a resident that has not left within
  * {@link LEAVE_MS} of being told, or has not started an attempt within {@link START_MS} of
- * receiving it, is terminated (each resident task carries an AbortSignal; Piscina's abortable
- * path is paid once per resident, not per attempt); and an attempt whose resident's thread
+ * receiving it on its thread, is terminated (each resident task carries an AbortSignal;
+ * Piscina's abortable path is paid once per resident, not per attempt); and an attempt whose resident's thread
  * ended before the attempt touched its slot never started, so it is moved to a fresh resident
  * (at most {@link MAX_MOVES} times) instead of failing for another stream's fault.
  *
@@ -41,8 +41,8 @@ import { errorInfo, type LaneMessage, type ResidentTask, type StreamOutcome, typ
 /** How long a resident may idle before it gives its thread back: long enough for a caller's next call. */
 export const LINGER_MS = 10;
 /** A resident told to leave that has not within this long (its thread busy with a stream's leftover work) is terminated. */
-const LEAVE_MS = 250;
-/** A resident that has not started a posted attempt within this long (its thread busy with leftover work) is terminated. */
+const LEAVE_MS = 1000;
+/** A resident running on its thread that has not started a posted attempt within this long (its thread busy with leftover work) is terminated. */
 const START_MS = 1000;
 /** The longest any wait on a resident's thread lasts: a port that never closes, a termination that never ends. */
 const BACKSTOP_MS = 2000;
@@ -69,8 +69,10 @@ interface Resident {
   readonly kill: AbortController;
   /** Its pool task, settled once its thread is free again (or gone); never rejects. */
   ended: Promise<unknown>;
-  /** Whether its thread has run the resident task (its first message came). */
-  reached: boolean;
+  /** When its thread began running the resident task (its first message came), once it has. */
+  reachedAt: number | undefined;
+  /** Settles its attempt if its port never closes after its thread ended. */
+  backstop: NodeJS.Timeout | undefined;
   /** Why its pool task failed (its thread ended), once it has. */
   failure: { readonly error: unknown } | undefined;
   closed: boolean;
@@ -138,7 +140,8 @@ export class ResidentLanes {
       port: port1,
       kill: new AbortController(),
       ended: Promise.resolve(),
-      reached: false,
+      reachedAt: undefined,
+      backstop: undefined,
       failure: undefined,
       closed: false,
       attempt: undefined,
@@ -157,7 +160,7 @@ export class ResidentLanes {
     );
     port1.on('message', (message: LaneMessage) => {
       if (!('outcome' in message)) {
-        resident.reached = true;
+        resident.reachedAt = now();
         return;
       }
       const attempt = resident.attempt;
@@ -182,13 +185,14 @@ export class ResidentLanes {
   #gone(resident: Resident): void {
     this.#forget(resident);
     if (resident.failure === undefined || resident.attempt === undefined) return;
-    if (resident.closed || !resident.reached) this.#lose(resident);
+    if (resident.closed || resident.reachedAt === undefined) this.#lose(resident);
     // Not unref'd: a caller awaits this attempt, and the process must not end under it.
-    else setTimeout(() => this.#lose(resident), BACKSTOP_MS);
+    else resident.backstop ??= setTimeout(() => this.#lose(resident), BACKSTOP_MS);
   }
 
   /** Settles the attempt a resident whose thread ended still held: moved if it never started, else lost. */
   #lose(resident: Resident): void {
+    clearTimeout(resident.backstop);
     const attempt = resident.attempt;
     resident.attempt = undefined;
     if (attempt === undefined) return;
@@ -229,10 +233,14 @@ export class ResidentLanes {
     const stale = this.#idle.filter((r) => r.idleSince <= at - LINGER_MS);
     this.#idle = this.#idle.filter((r) => r.idleSince > at - LINGER_MS);
     for (const resident of stale) this.#dismiss(resident);
-    for (const resident of this.#live) {
-      const attempt = resident.attempt;
-      const stuck = attempt !== undefined && at - attempt.postedAt >= START_MS && attempt.untouched();
-      if (stuck || (resident.leftAt !== undefined && at - resident.leftAt >= LEAVE_MS)) resident.kill.abort();
+    const overdue = [...this.#live].filter((r) => overdueAt(r, at));
+    // Timers run before the poll phase delivers messages: a main thread that was busy may not
+    // have read an answer or an exit already waiting. Decide once this turn's messages are in.
+    if (overdue.length > 0) {
+      setImmediate(() => {
+        const later = now();
+        for (const resident of overdue) if (this.#live.has(resident) && overdueAt(resident, later)) resident.kill.abort();
+      });
     }
     if (this.#live.size > 0) this.#arm();
   }
@@ -249,6 +257,18 @@ export class ResidentLanes {
     resident.port.postMessage(null);
     this.#arm();
   }
+}
+
+/**
+ * Whether `resident` should have left (LEAVE_MS after being told) or started its attempt
+ * (START_MS after both the attempt was posted and its thread began running it: a thread slow
+ * to start holds no leftover work) by `at`.
+ */
+function overdueAt(resident: Resident, at: number): boolean {
+  const attempt = resident.attempt;
+  const reachedAt = resident.reachedAt;
+  if (attempt !== undefined && reachedAt !== undefined && at - Math.max(attempt.postedAt, reachedAt) >= START_MS && attempt.untouched()) return true;
+  return resident.leftAt !== undefined && at - resident.leftAt >= LEAVE_MS;
 }
 
 /** `promise`, or BACKSTOP_MS, whichever comes first. */
