@@ -40,6 +40,9 @@ describe('compensation: a parked stream gives its core back', () => {
 
   it('a CPU-bound run of 16 streams on maxThreads 2 never has more than 2 running (the streams count it)', async () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 2 }));
+    // Both threads running first: on a loaded machine a thread still starting could miss the
+    // whole 240 ms run, and then no two streams would ever overlap (seen once in ten runs).
+    await coordinator.warmUp();
     const slots = new SharedArrayBuffer(8);
     const specs = Array.from({ length: 16 }, (_, i) => ({ id: `cpu${i}`, task: streamModule('count-running.mjs'), input: { slots, ms: 15 } }));
     const results = await coordinator.executeParallel(specs);
