@@ -91,6 +91,8 @@ export class ResidentLanes {
   #idle: Resident[] = [];
   #tick: NodeJS.Timeout | undefined;
   #closed = false;
+  /** When an attempt that could ride a resident last ended. */
+  #lastEnd = Number.NEGATIVE_INFINITY;
 
   constructor(pool: Piscina) {
     this.#pool = pool;
@@ -102,7 +104,13 @@ export class ResidentLanes {
    * `untouched` says whether the attempt's worker has not touched its slot yet.
    */
   run(task: StreamTask, untouched: () => boolean): Promise<StreamOutcome> {
-    return new Promise((resolve, reject) => this.#post({ task, untouched, resolve, reject, postedAt: 0, moves: 0 }));
+    // A resident pays off for calls that follow each other; the first call after a pause (no
+    // resident idles) is a pool task: a new resident on a thread that slept costs more than one.
+    const ridden =
+      this.#idle.length > 0 || now() - this.#lastEnd < LINGER_MS
+        ? new Promise<StreamOutcome>((resolve, reject) => this.#post({ task, untouched, resolve, reject, postedAt: 0, moves: 0 }))
+        : this.runTask<StreamOutcome>(task);
+    return ridden.finally(() => (this.#lastEnd = now()));
   }
 
   /** Runs a task of another kind on the pool, once the residents that idle have given their threads back. */
