@@ -115,6 +115,8 @@ export class ResidentLanes {
 
   /** Runs a task of another kind on the pool, once the residents that idle have given their threads back. */
   runTask<T>(task: unknown, options?: PoolRunOptions): Promise<T> {
+    // Most coordinators never hold a resident: their pool tasks build no list.
+    if (this.#live.size === 0) return this.#pool.run(task, options) as Promise<T>;
     this.#dismissIdle();
     const leaving = [...this.#live].filter((r) => r.leftAt !== undefined).map((r) => r.ended);
     if (leaving.length === 0) return this.#pool.run(task, options) as Promise<T>;
