@@ -56,8 +56,9 @@ export class RunMemoryPool {
   give(memory: RunMemory, writers: ReadonlySet<number>): void {
     if (typeof memory.ref !== 'number') return;
     const block = memory.ref / BLOCK_BYTES;
-    const waiting = new Set([...writers].filter((thread) => this.#alive.has(thread)));
-    if (waiting.size === 0) this.#free.push(block);
+    // Most runs lost no attempt: no set is built for them.
+    const waiting = writers.size === 0 ? undefined : new Set([...writers].filter((thread) => this.#alive.has(thread)));
+    if (waiting === undefined || waiting.size === 0) this.#free.push(block);
     else this.#held.set(block, waiting);
   }
 
