@@ -49,5 +49,10 @@ export function createStreamPool(options: PoolOptions): Piscina {
   };
   watchAll();
   pool.on('workerCreate', watchAll);
+  // Piscina emits 'error' for a thread that dies with no task in flight (a finished stream's
+  // leftover timer that throws): with no listener that would crash the caller's process. Nothing
+  // is lost then: no attempt ran there, its locks come back through the exit watch above, and
+  // the pool starts a replacement.
+  pool.on('error', () => {});
   return pool;
 }
