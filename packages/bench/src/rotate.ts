@@ -11,6 +11,8 @@ export interface Contender {
   /** Untimed, before each run: say, allocating inputs that the run transfers away. */
   prepare?(): unknown;
   run(): unknown;
+  /** When true, `run` resolves to the milliseconds it timed itself (leaving out, say, idling between calls) instead of being timed whole. Default false. */
+  readonly timesItself?: boolean;
 }
 
 /** How many rounds, and a hook called before each timed run. */
@@ -34,10 +36,16 @@ export async function measureRotated(contenders: readonly Contender[], options: 
       options.progress?.(contender.name, round - warmup);
       await contender.prepare?.();
       const started = performance.now();
-      await contender.run();
-      const ms = performance.now() - started;
+      const ran = await contender.run();
+      const ms = contender.timesItself === true ? selfTimed(contender.name, ran) : performance.now() - started;
       if (round >= warmup) samples[c]!.push(ms);
     }
   }
   return samples;
+}
+
+/** The milliseconds a contender that times itself resolved to. */
+function selfTimed(name: string, ran: unknown): number {
+  if (typeof ran !== 'number' || !Number.isFinite(ran) || ran < 0) throw new TypeError(`contender ${name} times itself but resolved to ${String(ran)}, not a number of milliseconds`);
+  return ran;
 }

@@ -96,6 +96,8 @@ interface Workload {
   readonly threads: number;
   /** Batches per sample: the round trip awaits one batch at a time, `calls` times. */
   readonly calls: number;
+  /** Idle this long (untimed) before each batch: what a caller pays for a call after a pause. */
+  readonly idleMs?: number;
   /** One batch of jobs; called afresh for every call (a transfer detaches what it moved). */
   readonly jobs: () => readonly Job[];
   readonly unit: Comparison['unit'];
@@ -134,13 +136,8 @@ async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparis
           batches = Array.from({ length: w.calls }, w.jobs);
         },
         // One deadline per sample, not per call: a timer per call would weigh on the round trip.
-        run: () =>
-          settles(
-            `${p.name}: ${w.name}`,
-            (async () => {
-              for (const batch of batches) await started[i]!.runAll(batch);
-            })(),
-          ),
+        run: () => settles(`${p.name}: ${w.name}`, runBatches(started[i]!, batches, w.idleMs)),
+        timesItself: true,
       })),
       { rounds: ROUNDS, progress: (name, round) => ctx.progress(`${w.name}: ${name} (${round < 0 ? 'warm-up' : `round ${round + 1}/${ROUNDS}`})`) },
     );
@@ -156,6 +153,23 @@ async function measureWorkload(ctx: SuiteContext, w: Workload): Promise<Comparis
   } finally {
     await Promise.all(started.map((s, i) => settles(`${PEERS[i]!.name}: closing the pool`, s.close())));
   }
+}
+
+/** Runs `batches` one after another; resolves with the milliseconds they took, the idling before each (`idleMs`) left out. */
+async function runBatches(pool: Started, batches: readonly (readonly Job[])[], idleMs: number | undefined): Promise<number> {
+  if (idleMs === undefined) {
+    const started = performance.now();
+    for (const batch of batches) await pool.runAll(batch);
+    return performance.now() - started;
+  }
+  let busy = 0;
+  for (const batch of batches) {
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const started = performance.now();
+    await pool.runAll(batch);
+    busy += performance.now() - started;
+  }
+  return busy;
 }
 
 /** The peers suite. */
@@ -174,7 +188,11 @@ export const peers: Suite = {
       return { input: { data }, transfer: [data] };
     };
     const workloads: Workload[] = [
-      { id: 'round-trip', name: 'empty task round trip, 1 thread', task: 'empty', threads: 1, calls: 100, jobs: times(1, () => ({ input: null })), unit: 'ns/op' },
+      // 2,000 calls a sample (~0.1 s): the other pools' samples leave this one's code and threads
+      // cold, and a sample of 100 calls measured mostly that and the machine's hiccups.
+      { id: 'round-trip', name: 'empty task round trip, 1 thread', task: 'empty', threads: 1, calls: 2000, jobs: times(1, () => ({ input: null })), unit: 'ns/op' },
+      // The cold side on its own: one call after the thread has idled.
+      { id: 'first-call', name: 'one empty task after 30 ms idle, 1 thread', task: 'empty', threads: 1, calls: 10, idleMs: 30, jobs: times(1, () => ({ input: null })), unit: 'ns/op' },
       { id: 'burst', name: 'burst of 10,000 empty tasks, 2 threads', task: 'empty', threads: 2, calls: 1, jobs: times(10_000, () => ({ input: null })), unit: 'ms' },
       { id: 'cpu-8x50', name: '8 x 50 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, jobs: cpu(8, 50), unit: 'ms' },
       { id: 'cpu-64x6', name: '64 x 6 ms CPU-bound, 2 threads', task: 'work', threads: 2, calls: 1, jobs: cpu(64, 6), unit: 'ms' },
