@@ -52,6 +52,29 @@ describe('resident lanes', () => {
     }
   });
 
+  it('a call that comes while an idle resident\'s thread is exiting settles, with no thread to spare (minThreads 0)', { timeout: 90_000 }, async () => {
+    // The call lands between the resident's port closing and Piscina hearing of the exit: a pool
+    // task posted then would queue behind the dead thread and never be taken (found by review:
+    // 7-9 of 20 such calls hung before runTask waited for residents whose port had closed).
+    const random = seeded('exiting resident');
+    const crashLater = streamModule('crash-later.mjs');
+    const settles = <T>(promise: Promise<T>): Promise<T | 'hung'> => {
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 10_000)));
+      return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+    };
+    for (let round = 0; round < 20; round++) {
+      const coordinator = track(new StreamCoordinator({ maxThreads: 1, minThreads: 0, maxSpareThreads: 0 }));
+      await coordinator.run({ id: 'first', task: echo, input: 0 });
+      await coordinator.run({ id: 'second', task: echo, input: 1 });
+      expect(await coordinator.run({ id: 'careless', task: crashLater, input: { afterMs: 2, exit: true } })).toBe('returned');
+      await new Promise((resolve) => setTimeout(resolve, random.below(16)));
+      const next = random.below(2) === 0 ? coordinator.run({ id: 'next', task: echo, input: round }) : coordinator.run({ id: 'next', task: echo, input: round }, { signal: new AbortController().signal });
+      expect(await settles(next)).toMatchObject({ input: round });
+      await coordinator.close();
+    }
+  });
+
   it("a resident stuck in a finished stream's leftover work is ended: later runs start elsewhere and other tasks do not wait on it", { timeout: 60_000 }, async () => {
     const coordinator = track(new StreamCoordinator({ maxThreads: 1, minThreads: 1, maxSpareThreads: 0 }));
     type Ran = { value: unknown; threadId: number };

@@ -14,7 +14,9 @@
  * compensation hold as for any task; a resident between attempts holds its thread for nobody.
  * So that Piscina never starts a thread for other work while residents idle, every other pool
  * task (`runTask`) first tells the idle residents to leave and waits until their threads are
- * free; and an idle resident is told to leave after {@link LINGER_MS}, so residents never keep
+ * free (or, for a resident whose thread died, until Piscina has removed it: Piscina 5 leaves a
+ * task queued behind a thread that exits with no other thread to take it when `minThreads` is
+ * 0, and the scheduler would then hold every later attempt behind that one); and an idle resident is told to leave after {@link LINGER_MS}, so residents never keep
  * a process alive that has nothing to do.
  *
  * A resident's thread keeps its event loop running between attempts, so work a finished stream
@@ -118,7 +120,9 @@ export class ResidentLanes {
     // Most coordinators never hold a resident: their pool tasks build no list.
     if (this.#live.size === 0) return this.#pool.run(task, options) as Promise<T>;
     this.#dismissIdle();
-    const leaving = [...this.#live].filter((r) => r.leftAt !== undefined).map((r) => r.ended);
+    // Also those whose thread ended (port closed) before Piscina has heard: a task posted now
+    // would queue behind the dead thread, and Piscina starts none for it below minThreads' count.
+    const leaving = [...this.#live].filter((r) => r.leftAt !== undefined || r.closed).map((r) => r.ended);
     if (leaving.length === 0) return this.#pool.run(task, options) as Promise<T>;
     return bounded(Promise.all(leaving)).then(() => this.#pool.run(task, options) as Promise<T>);
   }
