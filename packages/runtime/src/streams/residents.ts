@@ -16,8 +16,9 @@
  * task (`runTask`) first tells the idle residents to leave and waits until their threads are
  * free (or, for a resident whose thread died, until Piscina has removed it: Piscina 5 leaves a
  * task queued behind a thread that exits with no other thread to take it when `minThreads` is
- * 0, and the scheduler would then hold every later attempt behind that one); and an idle resident is told to leave after {@link LINGER_MS}, so residents never keep
- * a process alive that has nothing to do.
+ * 0, and the scheduler would then hold every later attempt behind that one); and an idle
+ * resident is told to leave after {@link LINGER_MS}, so residents never keep a process alive
+ * that has nothing to do.
  *
  * A resident's thread keeps its event loop running between attempts, so work a finished stream
  * left behind (a timer, a callback) runs there, as it would not on a thread parked between pool
